@@ -1,0 +1,62 @@
+"""Load market data for a sectors file from a ``--source`` spec, with what the user must be told.
+
+``auto`` tries its candidates in order (live sources and the store join the list as they land)
+and falls back to the built-in offline market, so there is always something to show.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from aisector.errors import SourceError
+from aisector.sectors import SectorBook
+from analytics.membership import unknown_coins
+from analytics.panel import MarketPanel, market_panel
+from connectors.registry import open_source
+
+AUTO = "auto"
+AUTO_CANDIDATES: tuple[str, ...] = ("offline",)
+
+
+@dataclass(frozen=True)
+class MarketData:
+    """A validated tidy frame, its wide panel, and where it came from."""
+
+    frame: pd.DataFrame
+    panel: MarketPanel
+    source: str
+    label: str
+    live: bool
+    warnings: tuple[str, ...] = field(default=())
+
+    @property
+    def as_of(self) -> pd.Timestamp:
+        return self.panel.timestamps[-1]
+
+
+def load_market(spec: str, book: SectorBook) -> MarketData:
+    """Fetch every coin the sectors file names from the source ``spec`` describes."""
+    if spec.strip().lower() != AUTO:
+        return _load(spec, book, ())
+    notes: list[str] = []
+    for candidate in AUTO_CANDIDATES:
+        try:
+            return _load(candidate, book, tuple(notes))
+        except SourceError as error:
+            notes.append(f"{candidate} unavailable: {error}")
+    raise SourceError("no source could serve data: " + "; ".join(notes))
+
+
+def _load(spec: str, book: SectorBook, notes: tuple[str, ...]) -> MarketData:
+    source = open_source(spec)
+    frame = source.market_history(book.coins())
+    if frame.empty:
+        raise SourceError(f"{source.label} has no rows for the coins in {book.origin}")
+    panel = market_panel(frame)
+    missing = unknown_coins(book.members(), panel.coins)
+    warnings = notes + (
+        (f"no data for {len(missing)} coin(s): {', '.join(missing)}",) if missing else ()
+    )
+    return MarketData(frame, panel, source.name, source.label, source.live, warnings)

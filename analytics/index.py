@@ -1,0 +1,160 @@
+"""Chain-linked sector indices, base 100 at the window start.
+
+``I(t) = I(t-1) * (1 + sum_i w_i(t-1) * r_i(t))``, with ``r_i(t)`` member i's price return between
+consecutive timestamps and weights from the previous step over the members that have both a return
+and the weighting value there. Members entering or leaving change weights, never the level; a step
+in which no member qualifies leaves the level unchanged. A sector with no priced member at the
+window start has no level until its first priced member appears, where its base of 100 sits.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from analytics.membership import membership_matrix, sector_keys
+from analytics.panel import MarketPanel
+from analytics.schema import SECTOR, TIMESTAMP
+
+CAP_WEIGHTED = "cap_weighted"
+CAPPED_CAP_WEIGHTED = "capped_cap_weighted"
+EQUAL_WEIGHTED = "equal_weighted"
+VOLUME_WEIGHTED = "volume_weighted"
+METHODS = (CAP_WEIGHTED, CAPPED_CAP_WEIGHTED, EQUAL_WEIGHTED, VOLUME_WEIGHTED)
+METHOD = "method"
+LEVEL = "level"
+BASE_LEVEL = 100.0
+
+
+def step_returns(price: np.ndarray) -> np.ndarray:
+    """Price return of every coin between consecutive rows; NaN where either price is missing."""
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return price[1:] / price[:-1] - 1.0
+
+
+def weight_basis(panel: MarketPanel, rows: slice, method: str) -> np.ndarray:
+    """What each member is weighted by at the start of each step (NaN: no weight)."""
+    start_rows = slice(rows.start, rows.stop - 1)
+    if method in (CAP_WEIGHTED, CAPPED_CAP_WEIGHTED):
+        return panel.market_cap[start_rows]
+    if method == VOLUME_WEIGHTED:
+        return panel.volume[start_rows]
+    if method == EQUAL_WEIGHTED:
+        return np.ones_like(panel.price[start_rows])
+    raise ValueError(f"unknown index method {method!r}; known: {', '.join(METHODS)}")
+
+
+def sector_step_returns(
+    returns: np.ndarray, basis: np.ndarray, membership: np.ndarray
+) -> np.ndarray:
+    """(step × sector) weighted mean member return, weights proportional to ``basis``."""
+    eligible = np.isfinite(returns) & np.isfinite(basis) & (basis > 0)
+    weight = np.where(eligible, basis, 0.0)
+    numerator = np.where(eligible, weight * returns, 0.0) @ membership.T
+    denominator = weight @ membership.T
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(denominator > 0, numerator / denominator, 0.0)
+
+
+def capped_weights(weights: np.ndarray, max_weight: float) -> np.ndarray:
+    """Row-normalised weights with none above ``max_weight``, the excess spread pro rata.
+
+    Rows with too few members to respect the cap (``n * max_weight < 1``) fall back to equal
+    weights over their members.
+    """
+    totals = weights.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        shares = np.where(totals > 0, weights / totals, 0.0)
+    present = shares > 0
+    count = present.sum(axis=1, keepdims=True)
+    for _ in range(weights.shape[1]):
+        excess = np.clip(shares - max_weight, 0.0, None).sum(axis=1, keepdims=True)
+        if not (excess > 1e-12).any():
+            break
+        shares = np.minimum(shares, max_weight)
+        room = np.where(present & (shares < max_weight), shares, 0.0)
+        room_total = room.sum(axis=1, keepdims=True)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            shares = shares + np.where(room_total > 0, excess * room / room_total, 0.0)
+    infeasible = (count * max_weight < 1.0) & (count > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        equal = np.where(present, 1.0 / count, 0.0)
+    return np.where(infeasible, equal, shares)
+
+
+def capped_step_returns(
+    returns: np.ndarray, basis: np.ndarray, membership: np.ndarray, max_weight: float
+) -> np.ndarray:
+    """Like ``sector_step_returns`` with cap weights capped per member at ``max_weight``."""
+    eligible = np.isfinite(returns) & np.isfinite(basis) & (basis > 0)
+    out = np.zeros((returns.shape[0], membership.shape[0]))
+    for s, in_sector in enumerate(membership.astype(bool)):  # a loop over sectors, not coins
+        weights = capped_weights(
+            np.where(eligible[:, in_sector], basis[:, in_sector], 0.0), max_weight
+        )
+        out[:, s] = (weights * np.where(eligible[:, in_sector], returns[:, in_sector], 0.0)).sum(
+            axis=1
+        )
+    return out
+
+
+def index_levels(
+    panel: MarketPanel,
+    membership: np.ndarray,
+    rows: slice,
+    method: str,
+    max_weight: float | None = None,
+) -> np.ndarray:
+    """(row × sector) index levels over ``rows``, base 100 at the first row."""
+    returns = step_returns(panel.price[rows])
+    basis = weight_basis(panel, rows, method)
+    if method == CAPPED_CAP_WEIGHTED:
+        if max_weight is None:
+            raise ValueError("the capped cap-weighted index needs max_weight")
+        step = capped_step_returns(returns, basis, membership, max_weight)
+    else:
+        step = sector_step_returns(returns, basis, membership)
+    growth = np.vstack([np.ones((1, membership.shape[0])), 1.0 + step])
+    levels = BASE_LEVEL * np.cumprod(growth, axis=0)
+    return np.where(_has_started(panel.price[rows], membership), levels, np.nan)
+
+
+def _has_started(price: np.ndarray, membership: np.ndarray) -> np.ndarray:
+    """(row × sector) True from the first row where any member has a price: the index's base."""
+    priced = np.isfinite(price).astype(float) @ membership.T > 0
+    return np.logical_or.accumulate(priced, axis=0)
+
+
+def sector_index(
+    panel: MarketPanel,
+    members: pd.DataFrame,
+    start: pd.Timestamp,
+    end: pd.Timestamp,
+    methods: tuple[str, ...] = (CAP_WEIGHTED, EQUAL_WEIGHTED, VOLUME_WEIGHTED),
+    max_weight: float | None = None,
+) -> pd.DataFrame:
+    """Tidy index levels: one row per (timestamp, sector, method), base 100 at ``start``."""
+    rows = panel.rows_between(start, end)
+    membership = membership_matrix(members, panel.coins)
+    sectors = sector_keys(members)
+    stamps = panel.timestamps[rows]
+    frames = [
+        _tidy_levels(
+            index_levels(panel, membership, rows, method, max_weight), stamps, sectors, method
+        )
+        for method in methods
+    ]
+    return pd.concat(frames, ignore_index=True)
+
+
+def _tidy_levels(
+    levels: np.ndarray, stamps: pd.DatetimeIndex, sectors: pd.Index, method: str
+) -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            TIMESTAMP: np.repeat(stamps, len(sectors)),
+            SECTOR: np.tile(sectors.to_numpy(dtype=object), len(stamps)),
+            METHOD: method,
+            LEVEL: levels.ravel(),
+        }
+    )

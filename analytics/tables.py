@@ -1,0 +1,129 @@
+"""The four tables users see and export (tokens, sectors, index, rotation), column for column as
+DESIGN.md names them. Moves and returns are fractions (0.1195 is +11.95%)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import numpy as np
+import pandas as pd
+
+from analytics.index import (
+    CAP_WEIGHTED,
+    CAPPED_CAP_WEIGHTED,
+    EQUAL_WEIGHTED,
+    VOLUME_WEIGHTED,
+    sector_index,
+)
+from analytics.membership import sectors_of_coins
+from analytics.moves import token_moves
+from analytics.panel import MarketPanel
+from analytics.schema import COIN_ID, MARKET_CAP, PRICE, SECTOR, SYMBOL, TIMESTAMP, VOLUME
+from analytics.sector_stats import (
+    COUNTED,
+    MARKET_CAP_CHANGE,
+    MEMBERS,
+    return_column,
+    sector_summary,
+)
+from analytics.shares import MARKET_CAP_SHARE, VOLUME_SHARE, sector_shares
+from analytics.windows import WINDOWS, window_length
+
+AS_OF = "as_of"
+SECTORS = "sectors"
+LABEL = "label"
+CHANGE = "change"
+TURNOVER = "turnover"
+RS_RATIO = "rs_ratio"
+RS_MOMENTUM = "rs_momentum"
+
+TOKENS_COLUMNS = (AS_OF, COIN_ID, SYMBOL, SECTORS, PRICE, MARKET_CAP, VOLUME, CHANGE)
+SECTORS_COLUMNS = (
+    AS_OF,
+    SECTOR,
+    MEMBERS,
+    COUNTED,
+    MARKET_CAP,
+    MARKET_CAP_CHANGE,
+    return_column(CAP_WEIGHTED),
+    return_column(EQUAL_WEIGHTED),
+    return_column(VOLUME_WEIGHTED),
+    VOLUME,
+    "volume_share",
+)
+INDEX_COLUMNS = (TIMESTAMP, SECTOR, "method", "level")
+ROTATION_COLUMNS = (TIMESTAMP, SECTOR, VOLUME_SHARE, MARKET_CAP_SHARE, RS_RATIO, RS_MOMENTUM)
+
+
+def latest_timestamp(panel: MarketPanel) -> pd.Timestamp:
+    """The default as-of time: the newest observation in the data."""
+    return panel.timestamps[-1]
+
+
+def tokens_table(
+    panel: MarketPanel, members: pd.DataFrame, as_of: pd.Timestamp, window: str
+) -> pd.DataFrame:
+    """One row per coin, largest market cap first; ``change`` is over ``window``."""
+    windows = tuple(dict.fromkeys((window, *WINDOWS)))
+    moves = token_moves(panel, as_of, windows)
+    moves[SECTORS] = sectors_of_coins(members).reindex(moves.index).fillna("")
+    moves[CHANGE] = moves[f"change_{window}"]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        moves[TURNOVER] = moves[VOLUME] / moves[MARKET_CAP]
+    moves.insert(0, AS_OF, as_of)
+    table = moves.reset_index()
+    table = table[[*TOKENS_COLUMNS, *(f"change_{w}" for w in WINDOWS), TURNOVER]]
+    return table.sort_values(
+        MARKET_CAP, ascending=False, na_position="last", kind="stable"
+    ).reset_index(drop=True)
+
+
+def sectors_table(
+    panel: MarketPanel,
+    members: pd.DataFrame,
+    as_of: pd.Timestamp,
+    window: str,
+    max_weight: float | None = None,
+    labels: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """One row per sector in file order, with the DESIGN columns first."""
+    summary = sector_summary(panel, members, as_of, window, max_weight).reset_index()
+    summary.insert(0, AS_OF, as_of)
+    names = dict(labels or {})
+    summary[LABEL] = [names.get(key, key) for key in summary[SECTOR]]
+    extra = [c for c in summary.columns if c not in SECTORS_COLUMNS]
+    return summary[[*SECTORS_COLUMNS, *extra]]
+
+
+def index_table(
+    panel: MarketPanel,
+    members: pd.DataFrame,
+    as_of: pd.Timestamp,
+    window: str,
+    max_weight: float | None = None,
+) -> pd.DataFrame:
+    """Index levels for every method, base 100 at the window's first timestamp."""
+    methods = (CAP_WEIGHTED, EQUAL_WEIGHTED, VOLUME_WEIGHTED)
+    if max_weight is not None:
+        methods = (CAP_WEIGHTED, CAPPED_CAP_WEIGHTED, EQUAL_WEIGHTED, VOLUME_WEIGHTED)
+    return sector_index(panel, members, as_of - window_length(window), as_of, methods, max_weight)
+
+
+def rotation_table(
+    panel: MarketPanel, members: pd.DataFrame, as_of: pd.Timestamp, window: str
+) -> pd.DataFrame:
+    """Sector volume and market-cap shares over the window (relative strength comes later)."""
+    rows = panel.rows_between(as_of - window_length(window), as_of)
+    shares = sector_shares(panel, members, rows)
+    shares[RS_RATIO] = np.nan
+    shares[RS_MOMENTUM] = np.nan
+    extra = [c for c in shares.columns if c not in ROTATION_COLUMNS]
+    return shares[[*ROTATION_COLUMNS, *extra]]
+
+
+def top_movers(tokens: pd.DataFrame, count: int = 5) -> pd.DataFrame:
+    """The ``count`` biggest gainers then the ``count`` biggest losers by ``change``."""
+    ranked = tokens.dropna(subset=[CHANGE]).sort_values(CHANGE, ascending=False, kind="stable")
+    losers = ranked.tail(count).iloc[::-1]
+    gainers = ranked.head(count)
+    return pd.concat([gainers, losers[~losers[COIN_ID].isin(gainers[COIN_ID])]], ignore_index=True)

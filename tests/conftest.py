@@ -1,0 +1,51 @@
+"""Shared builders for small, hand-checkable tidy market frames."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import pandas as pd
+import pytest
+
+from analytics.panel import MarketPanel, market_panel
+from analytics.schema import MARKET_COLUMNS, validate_market_frame
+
+T0 = pd.Timestamp("2025-01-21T00:00Z")
+
+
+def hours(n: int) -> pd.Timestamp:
+    """T0 plus ``n`` hours."""
+    return T0 + pd.Timedelta(hours=n)
+
+
+def tidy(rows: Iterable[tuple]) -> pd.DataFrame:
+    """A validated frame from (hour, coin_id, price, market_cap, volume) tuples."""
+    records = [
+        (hours(h), coin, coin.upper(), price, cap, volume, "test")
+        for h, coin, price, cap, volume in rows
+    ]
+    return validate_market_frame(pd.DataFrame(records, columns=list(MARKET_COLUMNS)))
+
+
+def panel_of(rows: Iterable[tuple]) -> MarketPanel:
+    return market_panel(tidy(rows))
+
+
+def members(pairs: dict[str, list[str]]) -> pd.DataFrame:
+    return pd.DataFrame(
+        [(sector, coin) for sector, coins in pairs.items() for coin in coins],
+        columns=["sector", "coin_id"],
+    )
+
+
+@pytest.fixture
+def two_coin_rows() -> list[tuple]:
+    """A rises 10% a step; B falls 5% then rises 5%; caps follow prices, volumes vary."""
+    return [
+        (0, "a", 10.0, 100.0, 50.0),
+        (0, "b", 20.0, 300.0, 50.0),
+        (1, "a", 11.0, 110.0, 30.0),
+        (1, "b", 19.0, 285.0, 10.0),
+        (2, "a", 12.1, 121.0, 20.0),
+        (2, "b", 19.95, 299.25, 20.0),
+    ]
