@@ -9,7 +9,7 @@ import argparse
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from importlib import resources
 from pathlib import Path
 
@@ -18,26 +18,16 @@ import pandas as pd
 from aisector import __version__
 from aisector.errors import AisectorError, ConfigError
 from aisector.exports import export_provenance, write_csv
-from aisector.market_data import MarketData, load_market
-from aisector.sectors import SectorBook, load_sectors
+from aisector.market_data import load_market
+from aisector.sectors import load_sectors
 from aisector.settings import SETTINGS, redact
-from analytics.tables import index_table, rotation_table, sectors_table, tokens_table
+from aisector.views import build_views
 from analytics.windows import window_length
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
 
-TableBuilder = Callable[[MarketData, SectorBook, argparse.Namespace], pd.DataFrame]
-EXPORTS: dict[str, TableBuilder] = {
-    "tokens": lambda d, book, o: tokens_table(d.panel, book.members(), o.as_of, o.window),
-    "sectors": lambda d, book, o: sectors_table(
-        d.panel, book.members(), o.as_of, o.window, o.max_weight, book.labels()
-    ),
-    "index": lambda d, book, o: index_table(
-        d.panel, book.members(), o.as_of, o.window, o.max_weight
-    ),
-    "rotation": lambda d, book, o: rotation_table(d.panel, book.members(), o.as_of, o.window),
-}
+EXPORTS = ("tokens", "sectors", "index", "rotation")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -66,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     dashboard.add_argument("--port", type=int, default=8501, help="port to serve on (default 8501)")
     dashboard.set_defaults(run=run_dashboard)
     export = commands.add_parser("export", help="write a table as CSV (+ provenance .json)")
-    export.add_argument("what", choices=sorted(EXPORTS), help="which table")
+    export.add_argument("what", choices=EXPORTS, help="which table")
     export.add_argument("--out", required=True, type=Path, help="CSV file to write")
     export.add_argument(
         "--window", default="24h", help="look-back window: 24h, 7d, 30d (default 24h)"
@@ -97,8 +87,8 @@ def run_export(options: argparse.Namespace) -> int:
     window_length(options.window)
     book = load_sectors(options.sectors)
     data = load_market(options.source, book)
-    options.as_of = options.as_of or data.as_of
-    table = EXPORTS[options.what](data, book, options)
+    views = build_views(data, book, options.window, options.as_of, options.max_weight)
+    table = views.table(options.what)
     details = {
         "window": options.window,
         "sectors_file": book.origin,
@@ -108,7 +98,7 @@ def run_export(options: argparse.Namespace) -> int:
     for warning in data.warnings:
         print(f"aisector: warning: {redact(warning)}", file=sys.stderr)
     print(
-        f"wrote {options.out} ({len(table)} rows, {data.label}, as of {options.as_of:%Y-%m-%d %H:%M} UTC)"
+        f"wrote {options.out} ({len(table)} rows, {data.label}, as of {views.as_of:%Y-%m-%d %H:%M} UTC)"
     )
     return 0
 

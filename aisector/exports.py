@@ -20,6 +20,7 @@ from aisector import __version__
 from aisector.errors import ExportError
 from aisector.market_data import MarketData
 
+DATA_SOURCE = "data_source"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -33,9 +34,11 @@ def csv_ready(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({name: _cells(table[name]) for name in table.columns})
 
 
-def csv_text(table: pd.DataFrame) -> str:
-    """The table as CSV text (used by file exports and the dashboard's download buttons)."""
-    return csv_ready(table).to_csv(index=False, lineterminator="\n")
+def csv_text(table: pd.DataFrame, source_label: str) -> str:
+    """The table as CSV text, each row labelled with its data source, so that a simulated
+    market never passes for a live one once the file travels without its provenance."""
+    labelled = table.assign(**{DATA_SOURCE: source_label})
+    return csv_ready(labelled).to_csv(index=False, lineterminator="\n")
 
 
 def write_csv(table: pd.DataFrame, path: str | Path, provenance: Mapping[str, Any]) -> Path:
@@ -44,7 +47,7 @@ def write_csv(table: pd.DataFrame, path: str | Path, provenance: Mapping[str, An
     sidecar = (
         path.with_name(path.name + ".json") if path.suffix != ".csv" else path.with_suffix(".json")
     )
-    _atomic_write(path, csv_text(table))
+    _atomic_write(path, csv_text(table, provenance["source_label"]))
     _atomic_write(sidecar, json.dumps(dict(provenance), indent=2, default=str) + "\n")
     return sidecar
 

@@ -34,29 +34,47 @@ class MarketPanel:
 
 def market_panel(frame: pd.DataFrame) -> MarketPanel:
     """Spread a validated tidy frame into aligned matrices."""
-    time_codes, timestamps = pd.factorize(frame[TIMESTAMP], sort=True)
-    coin_codes, coins = _coin_codes(frame[COIN_ID])
+    time_codes, timestamps = _time_codes(frame[TIMESTAMP])
+    coin_codes, coins = _codes(frame[COIN_ID])
     shape = (len(timestamps), len(coins))
+    cells = time_codes * len(coins) + coin_codes  # flat position of each row in every matrix
     matrices = {}
     for column in (PRICE, MARKET_CAP, VOLUME):
         matrix = np.full(shape, np.nan)
-        matrix[time_codes, coin_codes] = frame[column].to_numpy(dtype="float64", na_value=np.nan)
+        matrix.ravel()[cells] = frame[column].to_numpy(dtype="float64", na_value=np.nan)
         matrices[column] = matrix
-    symbols = np.empty(len(coins), dtype=object)
-    symbols[coin_codes] = frame[SYMBOL].astype(str).to_numpy()  # rows are time-sorted: latest wins
+    symbol_codes, symbol_names = _codes(frame[SYMBOL])
+    latest_row = np.zeros(len(coins), dtype=np.int64)
+    latest_row[coin_codes] = np.arange(len(frame))  # rows are time-sorted: the latest row wins
+    coin_index = pd.Index(coins, name=COIN_ID)
     return MarketPanel(
-        timestamps=pd.DatetimeIndex(timestamps),
-        coins=pd.Index(coins, name=COIN_ID),
-        symbols=pd.Series(symbols, index=pd.Index(coins, name=COIN_ID), name=SYMBOL),
+        timestamps=timestamps,
+        coins=coin_index,
+        symbols=pd.Series(symbol_names[symbol_codes[latest_row]], index=coin_index, name=SYMBOL),
         price=matrices[PRICE],
         market_cap=matrices[MARKET_CAP],
         volume=matrices[VOLUME],
     )
 
 
-def _coin_codes(coin_ids: pd.Series) -> tuple[np.ndarray, pd.Index]:
-    if isinstance(coin_ids.dtype, pd.CategoricalDtype):
-        used = coin_ids.cat.remove_unused_categories()
-        return used.cat.codes.to_numpy(), pd.Index(used.cat.categories.astype(str))
-    codes, uniques = pd.factorize(coin_ids, sort=True)
-    return codes, pd.Index(uniques.astype(str))
+def _time_codes(stamps: pd.Series) -> tuple[np.ndarray, pd.DatetimeIndex]:
+    """Row codes of each timestamp; a linear scan when sorted (validated frames are)."""
+    if not stamps.is_monotonic_increasing:
+        codes, uniques = pd.factorize(stamps, sort=True)
+        return codes, pd.DatetimeIndex(uniques)
+    values = stamps.to_numpy(dtype="datetime64[ns]")  # UTC instants; avoids boxing Timestamps
+    starts = np.empty(len(values), dtype=bool)
+    starts[:1] = True
+    np.not_equal(values[1:], values[:-1], out=starts[1:])
+    return np.cumsum(starts) - 1, pd.DatetimeIndex(values[starts]).tz_localize("UTC")
+
+
+def _codes(labels: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+    """Dense codes of the labels that occur, and those labels as strings (categorical: no hashing)."""
+    if not isinstance(labels.dtype, pd.CategoricalDtype):
+        codes, uniques = pd.factorize(labels, sort=True)
+        return codes, np.asarray(uniques, dtype=object).astype(str)
+    codes = labels.cat.codes.to_numpy()
+    used = np.bincount(codes, minlength=len(labels.cat.categories)) > 0
+    renumber = np.cumsum(used) - 1
+    return renumber[codes], labels.cat.categories.to_numpy(dtype=object)[used].astype(str)

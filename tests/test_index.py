@@ -166,8 +166,11 @@ def test_equal_weight_of_identical_series_equals_the_series(prices, copies):
 
 @settings(max_examples=100, deadline=None)
 @given(
+    # caps and volumes in USD: zero (absent) or at least a tenth of a cent
     weights=arrays(
-        np.float64, st.tuples(st.integers(1, 6), st.integers(1, 8)), elements=st.floats(0, 1e9)
+        np.float64,
+        st.tuples(st.integers(1, 6), st.integers(1, 8)),
+        elements=st.one_of(st.just(0.0), st.floats(1e-3, 1e13)),
     ),
     cap=st.floats(0.05, 1.0),
 )

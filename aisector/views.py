@@ -1,0 +1,58 @@
+"""Every table a screen, export or report shows, computed once from one market snapshot."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pandas as pd
+
+from aisector.market_data import MarketData
+from aisector.sectors import SectorBook
+from analytics.tables import (
+    index_table,
+    rotation_table,
+    sectors_table,
+    tokens_table,
+    top_movers,
+)
+
+TOP_MOVERS = 5
+
+
+@dataclass(frozen=True)
+class SectorViews:
+    """The tables behind the dashboard, the CSV exports and the report."""
+
+    as_of: pd.Timestamp
+    window: str
+    tokens: pd.DataFrame
+    sectors: pd.DataFrame
+    index: pd.DataFrame
+    rotation: pd.DataFrame
+    movers: pd.DataFrame
+
+    def table(self, name: str) -> pd.DataFrame:
+        """A table by its export name: tokens, sectors, index, rotation or movers."""
+        return getattr(self, name)
+
+
+def build_views(
+    data: MarketData,
+    book: SectorBook,
+    window: str,
+    as_of: pd.Timestamp | None = None,
+    max_weight: float | None = None,
+) -> SectorViews:
+    """Compute every table for ``window`` ending at ``as_of`` (default: the newest data)."""
+    as_of = as_of if as_of is not None else data.as_of
+    members = book.members()
+    tokens = tokens_table(data.panel, members, as_of, window)
+    return SectorViews(
+        as_of=as_of,
+        window=window,
+        tokens=tokens,
+        sectors=sectors_table(data.panel, members, as_of, window, max_weight, book.labels()),
+        index=index_table(data.panel, members, as_of, window, max_weight),
+        rotation=rotation_table(data.panel, members, as_of, window),
+        movers=top_movers(tokens, TOP_MOVERS),
+    )

@@ -1,0 +1,159 @@
+"""Time and memory of the pandas layer on a year of hourly data for 1,000 coins (8.76 M rows),
+and the sector market-cap aggregation against DuckDB on the same in-memory frame.
+
+Run: ``.venv/bin/python benchmarks/pandas_layer.py [--coins N] [--hours H] [--repeat R]``.
+Prints a table; the data comes from the offline simulator (generated in a child process and
+handed over as Parquet, so the peak RSS below is the layer's, not the simulator's).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import tracemalloc
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from analytics.index import (
+    CAP_WEIGHTED,
+    CAPPED_CAP_WEIGHTED,
+    EQUAL_WEIGHTED,
+    VOLUME_WEIGHTED,
+    index_levels,
+)
+from analytics.membership import membership_matrix
+from analytics.moves import token_moves
+from analytics.panel import market_panel
+from analytics.sector_stats import sector_summary
+from analytics.shares import sector_shares, sector_totals
+from connectors.simulation import generic_sector_members
+
+GENERATE = """
+import sys
+from connectors.simulation import simulate_generic_market
+simulate_generic_market(int(sys.argv[1]), int(sys.argv[2]), seed=7).to_parquet(sys.argv[3])
+"""
+
+
+def measure(step: Callable[[], object], repeat: int) -> tuple[float, float, object]:
+    """Median seconds over ``repeat`` runs and the step's peak traced allocation in MB."""
+    seconds, result = [], None
+    tracemalloc.start()
+    for _ in range(repeat):
+        tracemalloc.reset_peak()
+        began = time.perf_counter()
+        result = step()
+        seconds.append(time.perf_counter() - began)
+    peak = tracemalloc.get_traced_memory()[1] / 2**20
+    tracemalloc.stop()
+    return statistics.median(seconds), peak, result
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def duckdb_sector_caps(frame: pd.DataFrame, members: pd.DataFrame) -> pd.DataFrame:
+    import duckdb
+
+    connection = duckdb.connect()
+    connection.register("market", frame)
+    connection.register("members", members)
+    return connection.execute(
+        "SELECT m.timestamp, s.sector, SUM(m.market_cap) AS market_cap "
+        "FROM market m JOIN members s ON m.coin_id = s.coin_id GROUP BY 1, 2"
+    ).df()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--coins", type=int, default=1000)
+    parser.add_argument("--hours", type=int, default=8760)
+    parser.add_argument("--repeat", type=int, default=3)
+    options = parser.parse_args()
+
+    with tempfile.TemporaryDirectory() as folder:
+        parquet = Path(folder) / "market.parquet"
+        began = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-c", GENERATE, str(options.coins), str(options.hours), str(parquet)],
+            check=True,
+        )
+        generated = time.perf_counter() - began
+        frame = pd.read_parquet(parquet)
+    members = generic_sector_members(options.coins)
+    rss_with_frame = peak_rss_mb()
+    as_of = frame["timestamp"].max()
+    rows: list[tuple[str, float, float]] = []
+
+    def timed(name: str, step: Callable[[], object]) -> object:
+        seconds, peak, result = measure(step, options.repeat)
+        rows.append((name, seconds, peak))
+        return result
+
+    panel = timed("tidy frame -> panel (matrices)", lambda: market_panel(frame))
+    membership = membership_matrix(members, panel.coins)
+    every_row = slice(0, len(panel.timestamps))
+    timed("token moves 24h/7d/30d", lambda: token_moves(panel, as_of, ("24h", "7d", "30d")))
+    timed(
+        "sector summary 24h (cap change, 3 returns, volume share)",
+        lambda: sector_summary(panel, members, as_of, "24h"),
+    )
+    for method in (CAP_WEIGHTED, CAPPED_CAP_WEIGHTED, EQUAL_WEIGHTED, VOLUME_WEIGHTED):
+        timed(
+            f"index {method}, full year",
+            lambda m=method: index_levels(panel, membership, every_row, m, 0.25),
+        )
+    timed(
+        "volume & cap share over time, full year", lambda: sector_shares(panel, members, every_row)
+    )
+    layer_total = sum(seconds for _, seconds, _ in rows)
+    rss_after_layer = peak_rss_mb()
+
+    ours = lambda: sector_totals(market_panel(frame).market_cap, membership)  # noqa: E731
+    ours_seconds, ours_peak, ours_result = measure(ours, options.repeat)
+    duck_seconds, duck_peak, duck_result = measure(
+        lambda: duckdb_sector_caps(frame, members), options.repeat
+    )
+    check = duck_result.pivot(index="timestamp", columns="sector", values="market_cap").sort_index()
+    assert np.allclose(check.to_numpy(), ours_result, rtol=1e-9), "DuckDB and the layer disagree"
+
+    print(
+        f"\n{options.coins} coins x {options.hours} hours = {len(frame):,} rows "
+        f"(simulated in {generated:.1f} s); median of {options.repeat} runs\n"
+    )
+    print(f"| {'step':<58} | {'seconds':>8} | {'peak MB':>8} |")
+    print(f"|{'-' * 60}|{'-' * 10}:|{'-' * 10}:|")
+    for name, seconds, peak in rows:
+        print(f"| {name:<58} | {seconds:>8.3f} | {peak:>8.0f} |")
+    print(f"| {'WHOLE LAYER (target < 1.5 s)':<58} | {layer_total:>8.3f} | {'':>8} |")
+    print()
+    print(
+        f"| {'sector market-cap aggregation, from the tidy frame':<58} | {'seconds':>8} | {'peak MB':>8} |"
+    )
+    print(f"|{'-' * 60}|{'-' * 10}:|{'-' * 10}:|")
+    print(
+        f"| {'aisector (categorical codes -> matrix -> matmul)':<58} | {ours_seconds:>8.3f} | {ours_peak:>8.0f} |"
+    )
+    print(
+        f"| {'DuckDB (join + GROUP BY on the same DataFrame)':<58} | {duck_seconds:>8.3f} | {duck_peak:>8.0f} |"
+    )
+    print(
+        f"| {'ratio aisector / DuckDB (target <= 1.0)':<58} | {ours_seconds / duck_seconds:>8.2f} | {'':>8} |"
+    )
+    print()
+    print(
+        f"peak RSS: {rss_with_frame:.0f} MB with the frame loaded, {rss_after_layer:.0f} MB after the layer (target < 1536 MB)"
+    )
+
+
+if __name__ == "__main__":
+    main()
