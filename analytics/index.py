@@ -32,26 +32,31 @@ def step_returns(price: np.ndarray) -> np.ndarray:
         return price[1:] / price[:-1] - 1.0
 
 
-def weight_basis(panel: MarketPanel, rows: slice, method: str) -> np.ndarray:
-    """What each member is weighted by at the start of each step (NaN: no weight)."""
+def weight_basis(panel: MarketPanel, rows: slice, method: str) -> np.ndarray | None:
+    """What each member is weighted by at the start of each step (None: all alike)."""
     start_rows = slice(rows.start, rows.stop - 1)
     if method in (CAP_WEIGHTED, CAPPED_CAP_WEIGHTED):
         return panel.market_cap[start_rows]
     if method == VOLUME_WEIGHTED:
         return panel.volume[start_rows]
     if method == EQUAL_WEIGHTED:
-        return np.ones_like(panel.price[start_rows])
+        return None
     raise ValueError(f"unknown index method {method!r}; known: {', '.join(METHODS)}")
 
 
+def step_weights(has_return: np.ndarray, basis: np.ndarray | None) -> np.ndarray:
+    """Unnormalised weights: the basis where a member has a return and a positive basis, else 0."""
+    if basis is None:
+        return has_return.astype(float)
+    return np.where(has_return & (basis > 0), basis, 0.0)  # NaN > 0 is False: no value, no weight
+
+
 def sector_step_returns(
-    returns: np.ndarray, basis: np.ndarray, membership: np.ndarray
+    returns: np.ndarray, weights: np.ndarray, membership: np.ndarray
 ) -> np.ndarray:
-    """(step × sector) weighted mean member return, weights proportional to ``basis``."""
-    eligible = np.isfinite(returns) & np.isfinite(basis) & (basis > 0)
-    weight = np.where(eligible, basis, 0.0)
-    numerator = np.where(eligible, weight * returns, 0.0) @ membership.T
-    denominator = weight @ membership.T
+    """(step × sector) weighted mean of members' returns (missing returns already zeroed)."""
+    numerator = (weights * returns) @ membership.T
+    denominator = weights @ membership.T
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(denominator > 0, numerator / denominator, 0.0)
 
@@ -83,18 +88,13 @@ def capped_weights(weights: np.ndarray, max_weight: float) -> np.ndarray:
 
 
 def capped_step_returns(
-    returns: np.ndarray, basis: np.ndarray, membership: np.ndarray, max_weight: float
+    returns: np.ndarray, weights: np.ndarray, membership: np.ndarray, max_weight: float
 ) -> np.ndarray:
-    """Like ``sector_step_returns`` with cap weights capped per member at ``max_weight``."""
-    eligible = np.isfinite(returns) & np.isfinite(basis) & (basis > 0)
+    """Like ``sector_step_returns`` with each member's weight capped at ``max_weight``."""
     out = np.zeros((returns.shape[0], membership.shape[0]))
     for s, in_sector in enumerate(membership.astype(bool)):  # a loop over sectors, not coins
-        weights = capped_weights(
-            np.where(eligible[:, in_sector], basis[:, in_sector], 0.0), max_weight
-        )
-        out[:, s] = (weights * np.where(eligible[:, in_sector], returns[:, in_sector], 0.0)).sum(
-            axis=1
-        )
+        capped = capped_weights(weights[:, in_sector], max_weight)
+        out[:, s] = (capped * returns[:, in_sector]).sum(axis=1)
     return out
 
 
@@ -102,21 +102,27 @@ def index_levels(
     panel: MarketPanel,
     membership: np.ndarray,
     rows: slice,
-    method: str,
+    methods: tuple[str, ...],
     max_weight: float | None = None,
-) -> np.ndarray:
-    """(row × sector) index levels over ``rows``, base 100 at the first row."""
-    returns = step_returns(panel.price[rows])
-    basis = weight_basis(panel, rows, method)
-    if method == CAPPED_CAP_WEIGHTED:
-        if max_weight is None:
-            raise ValueError("the capped cap-weighted index needs max_weight")
-        step = capped_step_returns(returns, basis, membership, max_weight)
-    else:
-        step = sector_step_returns(returns, basis, membership)
-    growth = np.vstack([np.ones((1, membership.shape[0])), 1.0 + step])
-    levels = BASE_LEVEL * np.cumprod(growth, axis=0)
-    return np.where(_has_started(panel.price[rows], membership), levels, np.nan)
+) -> dict[str, np.ndarray]:
+    """Per method, (row × sector) index levels over ``rows``, base 100 at the first row."""
+    if CAPPED_CAP_WEIGHTED in methods and max_weight is None:
+        raise ValueError("the capped cap-weighted index needs max_weight")
+    price = panel.price[rows]
+    returns = step_returns(price)
+    has_return = np.isfinite(returns)
+    returns[~has_return] = 0.0
+    started = _has_started(price, membership)
+    levels = {}
+    for method in methods:
+        weights = step_weights(has_return, weight_basis(panel, rows, method))
+        if method == CAPPED_CAP_WEIGHTED:
+            step = capped_step_returns(returns, weights, membership, max_weight)
+        else:
+            step = sector_step_returns(returns, weights, membership)
+        growth = np.vstack([np.ones((1, membership.shape[0])), 1.0 + step])
+        levels[method] = np.where(started, BASE_LEVEL * np.cumprod(growth, axis=0), np.nan)
+    return levels
 
 
 def _has_started(price: np.ndarray, membership: np.ndarray) -> np.ndarray:
@@ -138,12 +144,8 @@ def sector_index(
     membership = membership_matrix(members, panel.coins)
     sectors = sector_keys(members)
     stamps = panel.timestamps[rows]
-    frames = [
-        _tidy_levels(
-            index_levels(panel, membership, rows, method, max_weight), stamps, sectors, method
-        )
-        for method in methods
-    ]
+    levels = index_levels(panel, membership, rows, methods, max_weight)
+    frames = [_tidy_levels(levels[m], stamps, sectors, m) for m in methods]
     return pd.concat(frames, ignore_index=True)
 
 

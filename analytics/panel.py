@@ -43,14 +43,14 @@ def market_panel(frame: pd.DataFrame) -> MarketPanel:
         matrix = np.full(shape, np.nan)
         matrix.ravel()[cells] = frame[column].to_numpy(dtype="float64", na_value=np.nan)
         matrices[column] = matrix
-    symbol_codes, symbol_names = _codes(frame[SYMBOL])
     latest_row = np.zeros(len(coins), dtype=np.int64)
     latest_row[coin_codes] = np.arange(len(frame))  # rows are time-sorted: the latest row wins
     coin_index = pd.Index(coins, name=COIN_ID)
+    symbols = frame[SYMBOL].iloc[latest_row].astype(str).to_numpy()
     return MarketPanel(
         timestamps=timestamps,
         coins=coin_index,
-        symbols=pd.Series(symbol_names[symbol_codes[latest_row]], index=coin_index, name=SYMBOL),
+        symbols=pd.Series(symbols, index=coin_index, name=SYMBOL),
         price=matrices[PRICE],
         market_cap=matrices[MARKET_CAP],
         volume=matrices[VOLUME],

@@ -97,7 +97,5 @@ def window_returns(
         methods.insert(1, CAPPED_CAP_WEIGHTED)
     if rows.stop - rows.start < 2:
         return {method: np.full(membership.shape[0], np.nan) for method in methods}
-    return {
-        method: index_levels(panel, membership, rows, method, max_weight)[-1] / BASE_LEVEL - 1.0
-        for method in methods
-    }
+    levels = index_levels(panel, membership, rows, tuple(methods), max_weight)
+    return {method: level[-1] / BASE_LEVEL - 1.0 for method, level in levels.items()}
