@@ -76,7 +76,7 @@ def _common_options(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--source",
         default="auto",
-        help="auto (default: live, else store, else offline), offline, or csv:PATH",
+        help="auto (default; in this version: the offline market), offline, or csv:PATH",
     )
     command.add_argument(
         "--sectors", type=Path, help="sectors TOML file (default: the shipped one)"

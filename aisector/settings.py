@@ -22,14 +22,8 @@ class Setting:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting(
-        "COINGECKO_API_URL",
-        None,
-        "CoinGecko base URL override (default: the public API, or the Pro API when a Pro key is set).",
-    ),
-    Setting("COINGECKO_DEMO_API_KEY", None, "CoinGecko Demo API key.", secret=True),
-    Setting("COINGECKO_PRO_API_KEY", None, "CoinGecko Pro API key.", secret=True),
-    Setting("AISECTOR_STORE", None, "History store URL (same as --store)."),
+    Setting("COINGECKO_DEMO_API_KEY", None, "CoinGecko Demo API key (never printed).", secret=True),
+    Setting("COINGECKO_PRO_API_KEY", None, "CoinGecko Pro API key (never printed).", secret=True),
 )
 
 
