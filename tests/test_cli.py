@@ -157,3 +157,12 @@ def test_offline_exports_are_labelled_as_simulated(offline_exports):
     assert (
         set(tokens["data_source"]) == set(sectors["data_source"]) == {"offline – simulated market"}
     )
+
+
+def test_an_api_key_in_an_error_is_masked(tmp_path, capsys, monkeypatch):
+    key = "CG-abcdefgh12345678"
+    monkeypatch.setenv("COINGECKO_DEMO_API_KEY", key)
+    assert export(tmp_path, "tokens", "--source", f"csv:{tmp_path / key / 'x.csv'}")[0] == 2
+    err = capsys.readouterr().err
+    assert key not in err
+    assert "***" in err
