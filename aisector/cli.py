@@ -1,4 +1,4 @@
-"""The ``aisector`` command line: start the dashboard and export the tables as CSV.
+"""The ``aisector`` command line: start the dashboard, export the tables as CSV, collect history.
 
 Every failure ends in one line on stderr and a non-zero exit; keys never appear in it.
 """
@@ -9,25 +9,36 @@ import argparse
 import os
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 
 import pandas as pd
 
 from aisector import __version__
+from aisector.collector import DEFAULT_BACKFILL_DAYS, collect, collect_spec
 from aisector.errors import AisectorError, ConfigError
 from aisector.exports import export_provenance, write_csv
 from aisector.market_data import load_market
+from aisector.progress import Progress
 from aisector.sectors import load_sectors
 from aisector.settings import SETTINGS, redact
 from aisector.views import build_views
 from analytics.windows import window_length
+from connectors.registry import open_source
+from store import open_store
+from store.location import STORE_ENV
 
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
 
 EXPORTS = ("tokens", "sectors", "index", "rotation")
+SOURCE_HELP = (
+    "auto (default: the history store if it holds data, else the offline market), "
+    "store, offline, or csv:PATH"
+)
+COLLECT_SOURCE_HELP = "auto (default; in this version: the offline market), offline, or csv:PATH"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -35,7 +46,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     options = parser.parse_args(argv)
     try:
-        return options.run(options)
+        with _store_option(getattr(options, "store", None)):
+            return options.run(options)
     except AisectorError as error:
         return _fail(str(error), EXIT_USAGE if isinstance(error, ConfigError) else EXIT_FAILURE)
     except KeyboardInterrupt:
@@ -69,17 +81,30 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common_options(export)
     export.set_defaults(run=run_export)
+    gather = commands.add_parser("collect", help="store a snapshot and missing history")
+    gather.add_argument(
+        "--backfill",
+        type=_days,
+        default=DEFAULT_BACKFILL_DAYS,
+        metavar="DAYS",
+        help=f"days of history to fill where the store has gaps (default {DEFAULT_BACKFILL_DAYS}; "
+        "0: the snapshot only)",
+    )
+    _common_options(gather, COLLECT_SOURCE_HELP)
+    gather.set_defaults(run=run_collect)
     return parser
 
 
-def _common_options(command: argparse.ArgumentParser) -> None:
-    command.add_argument(
-        "--source",
-        default="auto",
-        help="auto (default; in this version: the offline market), offline, or csv:PATH",
-    )
+def _common_options(command: argparse.ArgumentParser, source_help: str = SOURCE_HELP) -> None:
+    command.add_argument("--source", default="auto", help=source_help)
     command.add_argument(
         "--sectors", type=Path, help="sectors TOML file (default: the shipped one)"
+    )
+    command.add_argument(
+        "--store",
+        metavar="URL",
+        help=f"history store: sqlite:///PATH or postgresql://USER@HOST/DB (default: {STORE_ENV}, "
+        "else a SQLite file in the user's data folder)",
     )
 
 
@@ -103,6 +128,19 @@ def run_export(options: argparse.Namespace) -> int:
     return 0
 
 
+def run_collect(options: argparse.Namespace) -> int:
+    book = load_sectors(options.sectors)
+    source = open_source(collect_spec(options.source))
+    backfill = pd.Timedelta(days=options.backfill)
+    with open_store() as store:
+        done = collect(store, source, book.coins(), backfill, _now(), Progress("collect"))
+    if done.missing:
+        missing = f"no data for {len(done.missing)} coin(s): {', '.join(done.missing)}"
+        print(f"aisector: warning: {redact(missing)}", file=sys.stderr)
+    print(redact(done.line()))
+    return 0
+
+
 def run_dashboard(options: argparse.Namespace) -> int:
     load_sectors(options.sectors)  # a broken sectors file fails here, not in the browser
     app = resources.files("dashboard") / "app.py"
@@ -121,6 +159,27 @@ def run_dashboard(options: argparse.Namespace) -> int:
     return subprocess.call(command, env=os.environ.copy())
 
 
+@contextmanager
+def _store_option(url: str | None) -> Iterator[None]:
+    """``--store URL`` is ``AISECTOR_STORE=URL`` for this run and the dashboard it starts."""
+    if not url:
+        yield
+        return
+    before = os.environ.get(STORE_ENV)
+    os.environ[STORE_ENV] = url
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ[STORE_ENV]
+        else:
+            os.environ[STORE_ENV] = before
+
+
+def _now() -> pd.Timestamp:
+    return pd.Timestamp.now(tz="UTC")
+
+
 def _settings_help() -> str:
     lines = ["environment:"]
     lines += [f"  {s.env:<24} {s.help}" for s in SETTINGS]
@@ -133,6 +192,12 @@ def _timestamp(text: str) -> pd.Timestamp:
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2025-01-22T00:00Z") from None
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def _days(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days, e.g. 90")
+    return int(text)
 
 
 def _fraction(text: str) -> float:

@@ -1,7 +1,8 @@
 """Load market data for a sectors file from a ``--source`` spec, with what the user must be told.
 
-``auto`` tries its candidates in order (live sources and the store join the list as they land)
-and falls back to the built-in offline market, so there is always something to show.
+``auto`` tries live CoinGecko (after a quick ping, so a dead network costs seconds, not minutes),
+then the history store, then the built-in offline market, so there is always something to show;
+each candidate that could not serve leaves a one-line note the badge and exports repeat.
 """
 
 from __future__ import annotations
@@ -14,10 +15,11 @@ from aisector.errors import SourceError
 from aisector.sectors import SectorBook
 from analytics.membership import unknown_coins
 from analytics.panel import MarketPanel, market_panel
+from connectors.compose import for_sectors
 from connectors.registry import open_source
 
 AUTO = "auto"
-AUTO_CANDIDATES: tuple[str, ...] = ("offline",)
+AUTO_CANDIDATES: tuple[str, ...] = ("coingecko", "store", "offline")
 
 
 @dataclass(frozen=True)
@@ -43,14 +45,20 @@ def load_market(spec: str, book: SectorBook) -> MarketData:
     notes: list[str] = []
     for candidate in AUTO_CANDIDATES:
         try:
-            return _load(candidate, book, tuple(notes))
+            return _load(candidate, book, tuple(notes), probe_first=True)
         except SourceError as error:
             notes.append(f"{candidate} unavailable: {error}")
     raise SourceError("no source could serve data: " + "; ".join(notes))
 
 
-def _load(spec: str, book: SectorBook, notes: tuple[str, ...]) -> MarketData:
+def _load(
+    spec: str, book: SectorBook, notes: tuple[str, ...], probe_first: bool = False
+) -> MarketData:
     source = open_source(spec)
+    probe = getattr(source, "probe", None)  # live sources answer a ping; files have nothing to ask
+    if probe_first and probe is not None:
+        probe()
+    source = for_sectors(source, book)
     frame = source.market_history(book.coins())
     if frame.empty:
         raise SourceError(f"{source.label} has no rows for the coins in {book.origin}")

@@ -1,14 +1,18 @@
 """Settings read from the environment, declared once as data.
 
 The CLI help and the README's settings table are written from ``SETTINGS``; secrets are marked so
-that nothing ever prints their value.
+that nothing ever prints their value. A setting may also come from a secrets mapping the caller
+passes in (the dashboard passes ``st.secrets``); the environment wins.
 """
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+
+from aisector.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -24,20 +28,81 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("COINGECKO_DEMO_API_KEY", None, "CoinGecko Demo API key (never printed).", secret=True),
     Setting("COINGECKO_PRO_API_KEY", None, "CoinGecko Pro API key (never printed).", secret=True),
+    Setting(
+        "COINGECKO_API_URL",
+        None,
+        "CoinGecko base URL; unset: the public API, or the Pro API when a Pro key is set.",
+    ),
+    Setting(
+        "COINGECKO_CALLS_PER_MINUTE",
+        None,
+        "CoinGecko calls per minute we allow ourselves; unset: 10 keyless, 30 Demo, 500 Pro.",
+    ),
+    Setting(
+        "GECKOTERMINAL_API_URL",
+        None,
+        "GeckoTerminal base URL; unset: https://api.geckoterminal.com/api/v2.",
+    ),
+    Setting(
+        "GECKOTERMINAL_MIN_LIQUIDITY_USD",
+        None,
+        "DEX pools with less USD liquidity are ignored as spam; unset: 10000.",
+    ),
+    Setting(
+        "AISECTOR_STORE",
+        None,
+        "History store URL, as `--store`: `sqlite:///PATH` or `postgresql://USER@HOST/DB`; "
+        "unset: `aisector/history.sqlite` in `$XDG_DATA_HOME`, else in `~/.local/share`.",
+    ),
 )
 
+# Secret values read from a secrets mapping or handed to a connector, masked like the environment's.
+_REMEMBERED: set[str] = set()
 
-def read_setting(env: str, environ: Mapping[str, str] | None = None) -> str | None:
-    """The setting's value from the environment, or its default; blank counts as unset."""
+
+def read_setting(
+    env: str,
+    environ: Mapping[str, str] | None = None,
+    secrets: Mapping[str, object] | None = None,
+) -> str | None:
+    """The setting's value from the environment, then ``secrets``, then its default; blank is unset."""
     setting = next(s for s in SETTINGS if s.env == env)
     value = (os.environ if environ is None else environ).get(env, "").strip()
+    if not value and secrets is not None:
+        value = str(secrets.get(env) or "").strip()
+    if value and setting.secret:
+        remember_secret(value)
     return value or setting.default
 
 
+def read_positive_number(
+    env: str,
+    environ: Mapping[str, str] | None = None,
+    secrets: Mapping[str, object] | None = None,
+) -> float | None:
+    """A numeric setting, or None when unset; anything but a positive number is a ``ConfigError``."""
+    text = read_setting(env, environ, secrets)
+    if text is None:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value) or value <= 0:
+        raise ConfigError(f"{env} must be a positive number, not {text!r}")
+    return value
+
+
+def remember_secret(value: str) -> None:
+    """Mask ``value`` in everything ``redact`` sees from now on (keys not read from the environment)."""
+    if value.strip():
+        _REMEMBERED.add(value.strip())
+
+
 def secret_values(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
-    """The values of every secret setting that is set, for redaction."""
+    """The values of every secret setting that is set, and every remembered secret, for redaction."""
     values = (read_setting(s.env, environ) for s in SETTINGS if s.secret)
-    return tuple(v for v in values if v)
+    return tuple(dict.fromkeys([*(v for v in values if v), *sorted(_REMEMBERED)]))
 
 
 def redact(text: str, secrets: tuple[str, ...] | None = None) -> str:

@@ -6,13 +6,17 @@ from collections.abc import Callable
 
 from aisector.errors import ConfigError
 from connectors.base import MarketSource
+from connectors.coingecko import CoinGecko
 from connectors.csv_file import CsvFile
 from connectors.offline import OfflineMarket
+from store.source import StoreSource
 
 # name -> factory taking the text after "name:" in the spec ("" when there is none)
 SOURCES: dict[str, Callable[[str], MarketSource]] = {
     "offline": lambda _argument: OfflineMarket(),
     "csv": CsvFile,
+    "coingecko": lambda _argument: CoinGecko.from_settings(),  # keys and URL from the environment
+    "store": lambda _argument: StoreSource(),  # the store of --store / AISECTOR_STORE
 }
 NEEDS_ARGUMENT = {"csv": "csv:PATH"}
 

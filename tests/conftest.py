@@ -38,6 +38,17 @@ def members(pairs: dict[str, list[str]]) -> pd.DataFrame:
     )
 
 
+@pytest.fixture(autouse=True)
+def no_real_upstream(monkeypatch, tmp_path):
+    """No test reaches the internet or the user's own store: live sources point at a closed local
+    port unless a test points them at its own local server; the data folder is the test's."""
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
+    monkeypatch.setenv("COINGECKO_API_URL", "http://127.0.0.1:9/api/v3/")
+    monkeypatch.setenv("GECKOTERMINAL_API_URL", "http://127.0.0.1:9/api/v2/")
+    for key in ("COINGECKO_DEMO_API_KEY", "COINGECKO_PRO_API_KEY", "AISECTOR_STORE"):
+        monkeypatch.delenv(key, raising=False)
+
+
 @pytest.fixture
 def two_coin_rows() -> list[tuple]:
     """A rises 10% a step; B falls 5% then rises 5%; caps follow prices, volumes vary."""

@@ -1,0 +1,136 @@
+"""``aisector collect``: a source's snapshot and its missing history, into the history store.
+
+What is all-or-nothing: the snapshot is one transaction, and so is each backfill chunk (its rows
+together with the mark that its range was fetched). A collector killed at any point leaves every
+committed chunk in place and no half chunk; the next run sees the marks and fetches only what
+is still missing, so a backfill resumes where it stopped.
+
+Overlapping runs (cron every few minutes) are safe by transaction design, not by a run lock: the
+database serialises write transactions (see ``store.engine``), upserts are idempotent, and each
+chunk is re-checked just before it is fetched, so a chunk another run finished is skipped. A run
+lock was not used because a hung run holding it would stop every later run.
+
+A source may offer more than ``market_history`` (the live connectors do):
+``snapshot(coins)``, the current quotes; ``history_chunk``, the longest range one request may
+ask; ``history_step``, the data's resolution (shorter gaps are not worth a request); and
+``requests_made``, a running count of upstream requests.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+
+from aisector.backfill import Chunk, Interval, backfill_plan, is_covered
+from aisector.errors import ConfigError
+from aisector.market_data import AUTO, AUTO_CANDIDATES
+from aisector.progress import Progress
+from analytics.schema import TIMESTAMP
+from connectors.base import MarketSource
+from store import Fetched, HistoryStore, Origin
+
+DEFAULT_BACKFILL_DAYS = 90
+DEFAULT_CHUNK = pd.Timedelta(days=90)  # CoinGecko's longest range with hourly points
+DEFAULT_STEP = pd.Timedelta(hours=1)
+STORE_SOURCE = "store"
+
+
+@dataclass(frozen=True)
+class Collected:
+    """What one collect did, for its one-line summary."""
+
+    label: str
+    coins: int
+    rows_added: int
+    requests: int
+    missing: tuple[str, ...]
+
+    def line(self) -> str:
+        requests = f"{self.requests} request{'' if self.requests == 1 else 's'}"
+        added = f"{self.rows_added:,} rows added"
+        return f"collected {self.coins} coins from {self.label}: {added}, {requests}"
+
+
+def collect_spec(spec: str) -> str:
+    """The source a collect reads: ``auto`` is the preferred source, never the store itself.
+
+    No fallback: a collector that fell back to the offline market would write simulated rows
+    into a store of live ones.
+    """
+    name = spec.strip().lower()
+    if name.partition(":")[0] == STORE_SOURCE:
+        raise ConfigError(
+            "cannot collect from the store into itself; pass --source offline or csv:PATH"
+        )
+    if name == AUTO:
+        return next(c for c in AUTO_CANDIDATES if c != STORE_SOURCE)
+    return spec
+
+
+def collect(
+    store: HistoryStore,
+    source: MarketSource,
+    coins: Sequence[str],
+    backfill: pd.Timedelta,
+    now: pd.Timestamp,
+    progress: Progress | None = None,
+) -> Collected:
+    """Store the snapshot, then fill the history gaps of the last ``backfill``, chunk by chunk."""
+    spent = _requests(source)
+    origin = Origin(source.name, source.label, source.live)
+    added = _snapshot(store, source, origin, coins)
+    window = _window(source, coins, backfill, now)
+    if window is not None:
+        plan = backfill_plan(store.coverage(source.name, coins), window, *_limits(source))
+        added += _backfill(store, source, origin, plan, progress or Progress("backfill"))
+    have = store.coins_with_rows(source.name, coins)
+    missing = tuple(c for c in coins if c not in have)
+    return Collected(origin.label, len(have), added, _requests(source) - spent, missing)
+
+
+def _snapshot(
+    store: HistoryStore, source: MarketSource, origin: Origin, coins: Sequence[str]
+) -> int:
+    """The source's current quotes, in one transaction; sources without any have none."""
+    take = getattr(source, "snapshot", None)
+    return store.write(take(coins), origin) if take is not None else 0
+
+
+def _window(
+    source: MarketSource, coins: Sequence[str], backfill: pd.Timedelta, now: pd.Timestamp
+) -> Interval | None:
+    """The history to hold: ``backfill`` up to now (a file or simulation: up to its newest row)."""
+    if backfill <= pd.Timedelta(0):
+        return None
+    end = now if source.live else source.market_history(coins)[TIMESTAMP].max()
+    return None if pd.isna(end) else (end - backfill, end)
+
+
+def _limits(source: MarketSource) -> tuple[pd.Timedelta, pd.Timedelta]:
+    """The source's chunk size and data resolution, or the defaults."""
+    chunk = getattr(source, "history_chunk", DEFAULT_CHUNK)
+    step = getattr(source, "history_step", DEFAULT_STEP)
+    return chunk, step
+
+
+def _backfill(
+    store: HistoryStore, source: MarketSource, origin: Origin, plan: list[Chunk], progress: Progress
+) -> int:
+    """Fetch and commit each chunk in turn; a chunk another run finished meanwhile is skipped."""
+    added = 0
+    progress.start(len(plan))
+    for chunk in plan:
+        coverage = store.coverage(origin.name, chunk.coins)
+        coins = tuple(c for c in chunk.coins if not is_covered(coverage[c], chunk))
+        if coins:
+            frame = source.market_history(coins, chunk.start, chunk.end)
+            added += store.write(frame, origin, Fetched(coins, chunk.start, chunk.end))
+        progress.advance(added)
+    progress.finish()
+    return added
+
+
+def _requests(source: MarketSource) -> int:
+    return int(getattr(source, "requests_made", 0))
