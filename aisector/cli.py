@@ -22,6 +22,7 @@ from aisector.errors import AisectorError, ConfigError
 from aisector.exports import export_provenance, write_csv
 from aisector.market_data import load_market
 from aisector.progress import Progress
+from aisector.report import DEFAULT_WINDOWS, write_report
 from aisector.sectors import load_sectors
 from aisector.settings import SETTINGS, redact
 from aisector.views import build_views
@@ -92,7 +93,36 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _common_options(gather, COLLECT_SOURCE_HELP)
     gather.set_defaults(run=run_collect)
+    _report_command(commands)
     return parser
+
+
+def _report_command(commands: argparse._SubParsersAction) -> None:
+    report = commands.add_parser(
+        "report", help="write a snapshot report folder: HTML, summary, CSV tables, PNG charts"
+    )
+    report.add_argument(
+        "--out",
+        required=True,
+        type=Path,
+        help="folder that receives one report folder per as-of time, e.g. 2025-01-22T0000Z/",
+    )
+    report.add_argument(
+        "--window",
+        nargs="+",
+        default=list(DEFAULT_WINDOWS),
+        help=f"look-back windows to cover (default {' '.join(DEFAULT_WINDOWS)})",
+    )
+    report.add_argument(
+        "--max-weight",
+        type=_fraction,
+        help="cap per member for a capped cap-weighted index, e.g. 0.25",
+    )
+    report.add_argument(
+        "--no-png", action="store_true", help="skip the PNG charts (they need Chrome or Chromium)"
+    )
+    _common_options(report)
+    report.set_defaults(run=run_report)
 
 
 def _common_options(command: argparse.ArgumentParser, source_help: str = SOURCE_HELP) -> None:
@@ -125,6 +155,25 @@ def run_export(options: argparse.Namespace) -> int:
     print(
         f"wrote {options.out} ({len(table)} rows, {data.label}, as of {views.as_of:%Y-%m-%d %H:%M} UTC)"
     )
+    return 0
+
+
+def run_report(options: argparse.Namespace) -> int:
+    windows = tuple(dict.fromkeys(options.window))
+    for window in windows:
+        window_length(window)
+    book = load_sectors(options.sectors)
+    data = load_market(options.source, book)
+    done = write_report(data, book, options.out, windows, options.max_weight, not options.no_png)
+    for warning in data.warnings:
+        print(f"aisector: warning: {redact(warning)}", file=sys.stderr)
+    if done.png.startswith("skipped") and not options.no_png:
+        print(f"aisector: warning: PNG charts {redact(done.png)}", file=sys.stderr)
+    as_of = f"as of {data.as_of:%Y-%m-%d %H:%M} UTC"
+    if done.created:
+        print(f"wrote {done.folder} ({data.label}, {as_of})")
+    else:
+        print(f"{done.folder} already exists ({as_of}); left unchanged")
     return 0
 
 

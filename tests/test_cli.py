@@ -87,7 +87,11 @@ def test_rotation_export_has_shares_per_timestamp(tmp_path):
 @pytest.mark.parametrize(
     ("options", "message", "code"),
     [
-        (["--source", "nope"], "unknown source 'nope'; known sources: auto, coingecko, csv, offline, store", 2),
+        (
+            ["--source", "nope"],
+            "unknown source 'nope'; known sources: auto, coingecko, csv, offline, store",
+            2,
+        ),
         (["--source", "csv"], "needs a path: --source csv:PATH", 2),
         (["--source", "csv:/no/such.csv"], "does not exist", 2),
         (["--source", "offline", "--window", "soon"], "window 'soon' is not a length", 2),

@@ -1,0 +1,5 @@
+"""The web dashboard (Streamlit + plotly): composition over ``aisector.views`` and ``analytics``.
+
+``app.py`` is the entry point; ``screens/`` holds one file per page; ``charts.py`` builds the
+plotly figures the snapshot report reuses; ``cache.py`` is the only place that caches.
+"""

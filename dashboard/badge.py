@@ -1,0 +1,41 @@
+"""The data badge on every page: where the numbers come from, how old they are, what is missing."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from aisector.market_data import MarketData
+from aisector.settings import redact
+from dashboard.formatting import age_text, utc_time
+
+STALE_AFTER = pd.Timedelta(hours=2)  # older than this, the age is shown in orange
+OFFLINE_SOURCE = "offline"
+
+
+def source_kind(data: MarketData) -> tuple[str, str, str]:
+    """(badge colour, icon, note) for live, simulated and file/store data."""
+    if data.live:
+        return "green", ":material/sensors:", "live market data"
+    if data.source == OFFLINE_SOURCE:
+        return "orange", ":material/science:", "simulated prices – not real market data"
+    return "blue", ":material/description:", "read from a file or the history store"
+
+
+def badge_text(data: MarketData, now: pd.Timestamp) -> str:
+    """One Markdown line: coloured source badge, as-of time, age, and what kind of data it is."""
+    color, icon, note = source_kind(data)
+    age = age_text(now - data.as_of)
+    age = f":orange[{age}]" if now - data.as_of > STALE_AFTER else age
+    note = note if data.live else f":{color}[**{note}**]"
+    return (
+        f":{color}-badge[{icon} {data.label}] &nbsp; as of **{utc_time(data.as_of)}** · {age}"
+        f" · {note}"
+    )
+
+
+def show_badge(data: MarketData, now: pd.Timestamp | None = None) -> None:
+    """The badge line, then every warning the loader raised."""
+    st.markdown(badge_text(data, pd.Timestamp.now(tz="UTC") if now is None else now))
+    for warning in data.warnings:
+        st.warning(redact(warning), icon=":material/warning:")

@@ -1,0 +1,188 @@
+"""Plotly figures for the dashboard and the snapshot report (``write_html``): no streamlit, no I/O.
+
+Every builder takes the tables of ``aisector.views`` plus the sector labels and colours of the
+sectors file, so a sector has the same colour in every chart. The style is spelled out here
+rather than taken from a plotly template: a template costs ~25 ms per figure, on every page load.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from analytics.index import BASE_LEVEL, LEVEL, METHOD
+from analytics.schema import SECTOR, SYMBOL, TIMESTAMP
+from analytics.tables import CHANGE, SECTORS
+from dashboard.labels import method_label
+
+FONT = "'Source Sans Pro', 'Source Sans 3', 'Segoe UI', Helvetica, Arial, sans-serif"
+TEXT_COLOR = "#1e293b"
+MUTED_COLOR = "#64748b"
+GRID_COLOR = "#e2e8f0"
+FALLBACK_COLOR = "#94a3b8"
+HEIGHT = 380
+BAR_HEIGHT = 34
+TIME_AXIS = "Time (UTC)"
+UTC_HOVER = "%Y-%m-%d %H:%M UTC"
+
+
+def index_chart(
+    index: pd.DataFrame,
+    method: str,
+    labels: Mapping[str, str],
+    colors: Mapping[str, str],
+) -> go.Figure:
+    """One line per sector for one index method, base 100: who led over the window."""
+    rows = index[index[METHOD] == method]
+    traces = [
+        go.Scatter(
+            x=series[TIMESTAMP],
+            y=series[LEVEL],
+            name=labels.get(sector, sector),
+            mode="lines",
+            line={"color": colors.get(sector, FALLBACK_COLOR), "width": 2.2},
+            hovertemplate="%{y:.2f}",
+        )
+        for sector, series in rows.groupby(SECTOR, sort=False)
+    ]
+    start = rows[TIMESTAMP].min()
+    title = f"Sector index · {method_label(method)} · base 100 at {start:%Y-%m-%d %H:%M} UTC"
+    layout = _layout(title, _time_axis(), _axis("Index level (base 100)"), "x unified")
+    layout["shapes"] = [_base_line()]
+    return go.Figure(data=traces, layout=layout)
+
+
+def share_chart(
+    rotation: pd.DataFrame,
+    column: str,
+    title: str,
+    labels: Mapping[str, str],
+    colors: Mapping[str, str],
+) -> go.Figure:
+    """Stacked shares per sector over time (the rotation): where the volume or value sits."""
+    traces = [
+        go.Scatter(
+            x=series[TIMESTAMP],
+            y=series[column],
+            name=labels.get(sector, sector),
+            mode="lines",
+            stackgroup="share",
+            line={"color": colors.get(sector, FALLBACK_COLOR), "width": 0.8},
+            fillcolor=colors.get(sector, FALLBACK_COLOR),
+            hovertemplate="%{y:.1%}",
+        )
+        for sector, series in rotation.groupby(SECTOR, sort=False)
+    ]
+    y_axis = _axis("Share of selected sectors") | {"tickformat": ".0%", "range": [0, 1]}
+    return go.Figure(data=traces, layout=_layout(title, _time_axis(), y_axis, "x unified"))
+
+
+def movers_chart(
+    movers: pd.DataFrame,
+    window: str,
+    labels: Mapping[str, str],
+    colors: Mapping[str, str],
+) -> go.Figure:
+    """Biggest gainers and losers as bars coloured by (first) sector, best on top."""
+    ranked = movers.sort_values(CHANGE, kind="stable")
+    first_sector = ranked[SECTORS].str.split(";").str[0]
+    present = set(first_sector)
+    traces = [
+        go.Bar(
+            x=ranked[CHANGE][first_sector == sector],
+            y=ranked[SYMBOL][first_sector == sector],
+            orientation="h",
+            name=labels.get(sector, sector or "no sector"),
+            marker={"color": colors.get(sector, FALLBACK_COLOR)},
+            texttemplate="%{x:+.1%}",
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{y}: %{x:+.2%}<extra></extra>",
+        )
+        for sector in [*(s for s in labels if s in present), *sorted(present - set(labels))]
+    ]
+    x_axis = _axis(f"Price change over {window}") | {
+        "tickformat": ".0%",
+        "range": _padded_range(ranked[CHANGE]),
+    }
+    y_axis = _axis("Token") | {"categoryorder": "array", "categoryarray": list(ranked[SYMBOL])}
+    layout = _layout(f"Top movers · {window}", x_axis, y_axis, "closest")
+    layout |= {"bargap": 0.25, "height": max(HEIGHT, BAR_HEIGHT * len(ranked) + 140)}
+    return go.Figure(data=traces, layout=layout)
+
+
+def _padded_range(values: pd.Series, pad: float = 0.3) -> list[float]:
+    """An axis range that includes zero and leaves room for the bar labels on both sides."""
+    low, high = min(0.0, values.min()), max(0.0, values.max())
+    span = (high - low) or 1.0
+    return [low - pad * span * (low < 0), high + pad * span * (high > 0)]
+
+
+def _layout(
+    title: str, x_axis: dict[str, Any], y_axis: dict[str, Any], hovermode: str
+) -> dict[str, Any]:
+    """The house style: transparent plot, light grid, title top left, legend above the plot."""
+    return {
+        "template": "none",
+        "title": {
+            "text": title,
+            "x": 0,
+            "xanchor": "left",
+            "y": 0.98,
+            "yanchor": "top",
+            "font": {"size": 16, "weight": 600},
+        },
+        "font": {"family": FONT, "color": TEXT_COLOR, "size": 13},
+        "height": HEIGHT,
+        "margin": {"l": 10, "r": 20, "t": 95, "b": 10},
+        "legend": {
+            "orientation": "h",
+            "yanchor": "bottom",
+            "y": 1.02,
+            "x": 0,
+            "traceorder": "normal",
+        },
+        "hovermode": hovermode,
+        "hoverlabel": {"font": {"family": FONT}},
+        "paper_bgcolor": "rgba(0,0,0,0)",
+        "plot_bgcolor": "rgba(0,0,0,0)",
+        "xaxis": x_axis,
+        "yaxis": y_axis,
+    }
+
+
+def _axis(title: str) -> dict[str, Any]:
+    """A titled axis with a light grid and muted tick labels."""
+    return {
+        "title": {"text": title, "font": {"color": MUTED_COLOR, "size": 13}, "standoff": 12},
+        "automargin": True,
+        "showgrid": True,
+        "gridcolor": GRID_COLOR,
+        "zeroline": False,
+        "showline": False,
+        "ticks": "",
+        "ticklabelstandoff": 6,
+        "tickfont": {"color": MUTED_COLOR, "size": 12},
+    }
+
+
+def _time_axis() -> dict[str, Any]:
+    """An x axis of UTC times that shows the exact hour on hover."""
+    return _axis(TIME_AXIS) | {"hoverformat": UTC_HOVER}
+
+
+def _base_line() -> dict[str, Any]:
+    """A dotted line at the index base, so above/below 100 reads at a glance."""
+    return {
+        "type": "line",
+        "xref": "paper",
+        "x0": 0,
+        "x1": 1,
+        "yref": "y",
+        "y0": BASE_LEVEL,
+        "y1": BASE_LEVEL,
+        "line": {"color": FALLBACK_COLOR, "width": 1, "dash": "dot"},
+    }

@@ -1,0 +1,110 @@
+"""The tables as people read them: chosen columns, plain names, $ and % text, gains green.
+
+Small fixed tables (sectors, movers) become Markdown text for ``st.table``: cheap to send and
+quick to draw. The token grid stays numeric under a ``Styler`` so ``st.dataframe`` still sorts
+by value. The CSV downloads use the raw tables, never these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+from analytics.index import METHODS
+from analytics.schema import COIN_ID, MARKET_CAP, PRICE, SYMBOL, VOLUME
+from analytics.sector_stats import COUNTED, MARKET_CAP_CHANGE, MEMBERS, return_column
+from analytics.shares import VOLUME_SHARE
+from analytics.tables import CHANGE, LABEL, SECTORS, TURNOVER
+from analytics.windows import WINDOWS
+from dashboard.formatting import MISSING, percent, signed_percent, usd_compact, usd_price
+from dashboard.labels import method_label, sector_names
+
+if TYPE_CHECKING:  # pandas imports the Styler (and jinja2) only when a page asks for one
+    from pandas.io.formats.style import Styler
+
+GAIN_COLOR = "#15803d"
+LOSS_COLOR = "#b91c1c"
+
+Formats = Mapping[str, Callable[[float], str]]
+
+
+def token_grid(tokens: pd.DataFrame, labels: Mapping[str, str]) -> Styler:
+    """Every token with price, cap, volume and its moves over each window (sortable)."""
+    moves = {f"change_{w}": f"{w} change" for w in WINDOWS}
+    names = {
+        SYMBOL: "Token",
+        COIN_ID: "CoinGecko id",
+        SECTORS: "Sectors",
+        PRICE: "Price",
+        MARKET_CAP: "Market cap",
+        VOLUME: "24h volume",
+        **moves,
+        TURNOVER: "Turnover (volume / cap)",
+    }
+    shown = _with_sector_names(tokens, labels)[list(names)].rename(columns=names)
+    formats = {PRICE: usd_price, MARKET_CAP: usd_compact, VOLUME: usd_compact, TURNOVER: percent}
+    formats |= dict.fromkeys(moves, signed_percent)
+    return (
+        shown.style.format({names[c]: f for c, f in formats.items()}, na_rep=MISSING)
+        .map(_sign_color, subset=list(moves.values()))
+        .hide(axis="index")
+    )
+
+
+def movers_table(movers: pd.DataFrame, window: str, labels: Mapping[str, str]) -> pd.DataFrame:
+    """The biggest gainers and losers over the window, as text."""
+    names = {
+        SYMBOL: "Token",
+        SECTORS: "Sectors",
+        CHANGE: f"{window} change",
+        PRICE: "Price",
+        MARKET_CAP: "Market cap",
+    }
+    formats = {CHANGE: colored_percent, PRICE: usd_price, MARKET_CAP: usd_compact}
+    return _as_text(_with_sector_names(movers, labels), names, formats)
+
+
+def sector_table(sectors: pd.DataFrame) -> pd.DataFrame:
+    """One row per sector: members counted, market cap and its change, index returns, volume."""
+    returns = {return_column(m): method_label(m) for m in METHODS if return_column(m) in sectors}
+    names = {
+        LABEL: "Sector",
+        COUNTED: "Counted",
+        MEMBERS: "Members",
+        MARKET_CAP: "Market cap",
+        MARKET_CAP_CHANGE: "Market-cap change",
+        **returns,
+        VOLUME: "24h volume",
+        VOLUME_SHARE: "Volume share",
+    }
+    formats = {MARKET_CAP: usd_compact, VOLUME: usd_compact, VOLUME_SHARE: percent}
+    formats |= dict.fromkeys([MARKET_CAP_CHANGE, *returns], colored_percent)
+    return _as_text(sectors, names, formats)
+
+
+def colored_percent(fraction: float) -> str:
+    """A signed percent as Markdown, green for a gain and red for a loss."""
+    text = signed_percent(fraction)
+    if pd.isna(fraction) or fraction == 0:
+        return text
+    return f":{'green' if fraction > 0 else 'red'}[{text}]"
+
+
+def _as_text(table: pd.DataFrame, names: Mapping[str, str], formats: Formats) -> pd.DataFrame:
+    """Keep and rename ``names``' columns, each cell formatted as text."""
+    shown = {name: table[column].map(formats.get(column, str)) for column, name in names.items()}
+    return pd.DataFrame(shown).reset_index(drop=True)
+
+
+def _with_sector_names(table: pd.DataFrame, labels: Mapping[str, str]) -> pd.DataFrame:
+    """The ``sectors`` keys replaced by their labels."""
+    return table.assign(**{SECTORS: table[SECTORS].map(lambda keys: sector_names(keys, labels))})
+
+
+def _sign_color(value: float) -> str:
+    """Green for a gain, red for a loss, nothing for flat or missing."""
+    if pd.isna(value) or value == 0:
+        return ""
+    return f"color: {GAIN_COLOR if value > 0 else LOSS_COLOR}"

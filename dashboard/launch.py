@@ -1,0 +1,31 @@
+"""The options ``aisector dashboard`` passes after ``--``: which source and which sectors file."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from aisector.errors import ConfigError
+from aisector.market_data import AUTO
+
+
+@dataclass(frozen=True)
+class Launch:
+    """How the dashboard was started."""
+
+    source: str = AUTO
+    sectors: str | None = None
+
+
+def launch_options(argv: Sequence[str] | None = None) -> Launch:
+    """Read ``--source`` and ``--sectors`` from the script arguments; other arguments are ignored."""
+    parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False, exit_on_error=False)
+    parser.add_argument("--source", default=AUTO)
+    parser.add_argument("--sectors")
+    try:
+        known, _ = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    except argparse.ArgumentError as error:
+        raise ConfigError(f"dashboard options: {error}") from None
+    return Launch(known.source, known.sectors)

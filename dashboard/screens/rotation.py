@@ -1,0 +1,44 @@
+"""Rotation: which sector leads and where the volume goes (coins are on the Tokens page)."""
+
+import streamlit as st
+
+from analytics.shares import MARKET_CAP_SHARE, VOLUME_SHARE
+from dashboard import cards, charts, context, grids, show
+from dashboard.downloads import csv_button
+from dashboard.formatting import utc_time
+from dashboard.labels import method_label
+
+page = context.current()
+context.require_sectors(page)
+views = page.views()
+window, method, data = views.window, page.selection.method, page.data
+labels, colors = page.book.labels(), page.book.colors()
+
+st.title("Sector rotation")
+st.caption(
+    f"{window} window ending {utc_time(views.as_of)} · {method_label(method)} index · "
+    f"shares are of the {len(page.selection.sectors)} sectors shown"
+)
+summary = st.container()  # filled after the index chart, so plotly.js starts loading sooner
+
+show.chart(charts.index_chart(views.index, method, labels, colors), "index_chart")
+csv_button(views.index, "index", window, data)
+
+with summary:
+    cards.sector_cards(views.sectors, method, window, colors)
+    with st.expander("Sector table", icon=":material/table:"):
+        show.table(grids.sector_table(views.sectors))
+        csv_button(views.sectors, "sectors", window, data)
+
+volume, value = st.columns(2, gap="medium")
+with volume:
+    title = "24h volume share by sector"
+    show.chart(charts.share_chart(views.rotation, VOLUME_SHARE, title, labels, colors), "volume")
+with value:
+    title = "Market-cap share by sector"
+    show.chart(charts.share_chart(views.rotation, MARKET_CAP_SHARE, title, labels, colors), "cap")
+st.caption(
+    "A coin in several sectors counts in each. Untick a large sector (e.g. Majors) in the "
+    "sidebar to see the rotation between the others more clearly."
+)
+csv_button(views.rotation, "rotation", window, data)

@@ -1,0 +1,31 @@
+"""Tokens: the biggest movers, then every coin of the picked sectors with its moves, cap and volume."""
+
+import streamlit as st
+
+from dashboard import charts, context, grids, show
+from dashboard.downloads import csv_button
+from dashboard.formatting import MISSING, utc_time
+
+page = context.current()
+context.require_sectors(page)
+views = page.views()
+window, data, labels = views.window, page.data, page.book.labels()
+
+st.title("Tokens")
+chart, table = st.columns(2, gap="medium", vertical_alignment="center")
+with chart:
+    show.chart(charts.movers_chart(views.movers, window, labels, page.book.colors()), "movers")
+with table:
+    show.table(grids.movers_table(views.movers, window, labels))
+    csv_button(views.movers, "movers", window, data)
+
+st.subheader("All tokens")
+st.caption(
+    f"{len(views.tokens)} coins in the sectors shown, largest market cap first · prices and 24h "
+    f"volume at {utc_time(views.as_of)} · a change uses the last price at or before the window "
+    "start, no older than 10% of the window; – means there was none"
+)
+st.dataframe(
+    grids.token_grid(views.tokens, labels), hide_index=True, placeholder=MISSING, height="content"
+)
+csv_button(views.tokens, "tokens", window, data)

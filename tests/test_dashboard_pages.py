@@ -1,0 +1,148 @@
+"""Every dashboard page through Streamlit's AppTest, on the built-in offline market."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
+PAGES = ("screens/rotation.py", "screens/tokens.py", "screens/methodology.py")
+OFFLINE_LABEL = "offline – simulated market"
+TIMEOUT = 60
+
+
+def start(monkeypatch: pytest.MonkeyPatch, *args: str) -> AppTest:
+    """Run the app as ``streamlit run dashboard/app.py -- ARGS`` would."""
+    monkeypatch.setattr(sys, "argv", [str(APP), *args])
+    return AppTest.from_file(str(APP), default_timeout=TIMEOUT).run()
+
+
+def markdown_text(at: AppTest) -> str:
+    return "\n".join(str(m.value) for m in at.markdown)
+
+
+def plotly_charts(at: AppTest) -> list:
+    return list(at.get("plotly_chart"))
+
+
+@pytest.fixture
+def offline(monkeypatch: pytest.MonkeyPatch) -> AppTest:
+    return start(monkeypatch, "--source", "offline")
+
+
+def test_rotation_page_shows_badge_cards_and_charts(offline: AppTest) -> None:
+    assert not offline.exception
+    assert not offline.error
+    assert OFFLINE_LABEL in markdown_text(offline)
+    assert "2025-01-22 00:00 UTC" in markdown_text(offline)
+    assert len(offline.metric) == 4  # one card per sector of the default sectors file
+    assert len(plotly_charts(offline)) == 3  # index, volume share, market-cap share
+    assert {b.key for b in offline.get("download_button")} == {
+        "download_sectors",
+        "download_index",
+        "download_rotation",
+    }
+
+
+def test_ai_agents_card_shows_the_offline_story_in_percent(offline: AppTest) -> None:
+    card = offline.metric[0]
+    assert card.label == "Cap-weighted index · 24h"
+    assert card.value == "+10.47%"  # the AI-agent sector's market cap is +10.47% over 24 h
+
+
+def test_changing_the_window_reruns_and_changes_the_numbers(offline: AppTest) -> None:
+    before = [m.value for m in offline.metric]
+    offline.segmented_control(key="window").set_value("7d").run()
+    assert not offline.exception
+    after = [m.value for m in offline.metric]
+    assert after != before
+    assert all(m.label.endswith("· 7d") for m in offline.metric)
+
+
+@pytest.mark.parametrize("method", ["equal_weighted", "volume_weighted", "capped_cap_weighted"])
+def test_every_index_method_renders(offline: AppTest, method: str) -> None:
+    offline.radio(key="method").set_value(method).run()
+    assert not offline.exception
+    assert len(plotly_charts(offline)) == 3
+    if method == "capped_cap_weighted":
+        assert offline.slider(key="max_weight").value == 25
+        assert offline.metric[0].label.startswith("Capped cap-weighted")
+
+
+def test_fewer_sectors_mean_fewer_cards(offline: AppTest) -> None:
+    offline.multiselect(key="sectors").set_value(["ai-agents", "meme"]).run()
+    assert not offline.exception
+    assert len(offline.metric) == 2
+
+
+def test_no_sector_picked_shows_a_hint(offline: AppTest) -> None:
+    offline.multiselect(key="sectors").set_value([]).run()
+    assert not offline.exception
+    assert any("at least one sector" in i.value for i in offline.info)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders_with_the_badge(offline: AppTest, page: str) -> None:
+    offline.switch_page(page).run()
+    assert not offline.exception
+    assert not offline.error
+    assert OFFLINE_LABEL in markdown_text(offline)
+
+
+def test_tokens_page_has_movers_and_the_token_table_with_downloads(offline: AppTest) -> None:
+    offline.switch_page("screens/tokens.py").run()
+    assert len(plotly_charts(offline)) == 1
+    assert len(offline.table) == 1  # top movers
+    assert len(offline.dataframe) == 1  # every token
+    assert [b.key for b in offline.get("download_button")] == ["download_movers", "download_tokens"]
+
+
+def test_methodology_page_states_the_formulas(offline: AppTest) -> None:
+    offline.switch_page("screens/methodology.py").run()
+    text = markdown_text(offline)
+    assert "price(t) / price(t - w) - 1" in text
+    assert "I(t) = I(t-1) * (1 + sum_i weight_i(t-1) * r_i(t))" in text
+    assert "counts in each" in text
+
+
+def test_window_survives_a_page_change(offline: AppTest) -> None:
+    offline.segmented_control(key="window").set_value("30d").run()
+    offline.switch_page("screens/tokens.py").run()
+    offline.switch_page("screens/rotation.py").run()
+    assert offline.segmented_control(key="window").value == "30d"
+    assert offline.metric[0].label.endswith("· 30d")
+
+
+def test_broken_sectors_file_is_an_error_message_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    broken = tmp_path / "sectors.toml"
+    broken.write_text("[sectors.ai\nlabel = 'oops'\n", encoding="utf-8")
+    at = start(monkeypatch, "--source", "offline", "--sectors", str(broken))
+    assert not at.exception
+    assert len(at.error) == 1
+    assert "not valid TOML" in at.error[0].value
+    assert not plotly_charts(at)
+
+
+def test_unknown_source_is_an_error_message(monkeypatch: pytest.MonkeyPatch) -> None:
+    at = start(monkeypatch, "--source", "nowhere")
+    assert not at.exception
+    assert "unknown source" in at.error[0].value
+
+
+def test_coins_without_data_are_a_visible_warning(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    sectors = tmp_path / "sectors.toml"
+    sectors.write_text(
+        '[sectors.ai-agents]\nlabel = "AI agents"\ncoins = ["virtual-protocol", "no-such-coin"]\n',
+        encoding="utf-8",
+    )
+    at = start(monkeypatch, "--source", "offline", "--sectors", str(sectors))
+    assert not at.exception
+    assert any("no-such-coin" in w.value for w in at.warning)
+    assert len(at.metric) == 1
