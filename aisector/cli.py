@@ -9,6 +9,7 @@ import argparse
 import os
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
@@ -201,6 +202,7 @@ def run_dashboard(options: argparse.Namespace) -> int:
         str(app),
         "--server.port",
         str(options.port),
+        *streamlit_flags(Path(str(app)).parent.parent / ".streamlit" / "config.toml"),
     ]
     command += ["--", "--source", options.source]
     if options.sectors:
@@ -227,6 +229,20 @@ def _store_option(url: str | None) -> Iterator[None]:
 
 def _now() -> pd.Timestamp:
     return pd.Timestamp.now(tz="UTC")
+
+
+def streamlit_flags(config: Path) -> list[str]:
+    """The project's Streamlit config as command-line flags, so the theme and the safety settings
+    apply whatever folder ``aisector dashboard`` is started from (Streamlit reads the working
+    folder's ``.streamlit/``)."""
+    if not config.is_file():
+        return []
+    sections = tomllib.loads(config.read_text(encoding="utf-8"))
+    return [
+        f"--{section}.{key}={str(value).lower() if isinstance(value, bool) else value}"
+        for section, values in sections.items()
+        for key, value in values.items()
+    ]
 
 
 def _settings_help() -> str:

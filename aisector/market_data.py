@@ -16,7 +16,7 @@ from aisector.sectors import SectorBook
 from analytics.membership import unknown_coins
 from analytics.panel import MarketPanel, market_panel
 from connectors.compose import for_sectors
-from connectors.registry import open_source
+from connectors.registry import Secrets, open_source
 
 AUTO = "auto"
 AUTO_CANDIDATES: tuple[str, ...] = ("coingecko", "store", "offline")
@@ -38,27 +38,32 @@ class MarketData:
         return self.panel.timestamps[-1]
 
 
-def load_market(spec: str, book: SectorBook) -> MarketData:
-    """Fetch every coin the sectors file names from the source ``spec`` describes."""
+def load_market(spec: str, book: SectorBook, secrets: Secrets = None) -> MarketData:
+    """Fetch every coin the sectors file names from the source ``spec`` describes; ``secrets``
+    (Streamlit's) back up the environment for API keys."""
     if spec.strip().lower() != AUTO:
-        return _load(spec, book, ())
+        return _load(spec, book, (), secrets)
     notes: list[str] = []
     for candidate in AUTO_CANDIDATES:
         try:
-            return _load(candidate, book, tuple(notes), probe_first=True)
+            return _load(candidate, book, tuple(notes), secrets, probe_first=True)
         except SourceError as error:
             notes.append(f"{candidate} unavailable: {error}")
     raise SourceError("no source could serve data: " + "; ".join(notes))
 
 
 def _load(
-    spec: str, book: SectorBook, notes: tuple[str, ...], probe_first: bool = False
+    spec: str,
+    book: SectorBook,
+    notes: tuple[str, ...],
+    secrets: Secrets,
+    probe_first: bool = False,
 ) -> MarketData:
-    source = open_source(spec)
+    source = open_source(spec, secrets)
     probe = getattr(source, "probe", None)  # live sources answer a ping; files have nothing to ask
     if probe_first and probe is not None:
         probe()
-    source = for_sectors(source, book)
+    source = for_sectors(source, book, secrets=secrets)
     frame = source.market_history(book.coins())
     if frame.empty:
         raise SourceError(f"{source.label} has no rows for the coins in {book.origin}")

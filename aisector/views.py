@@ -30,6 +30,7 @@ class SectorViews:
     index: pd.DataFrame
     rotation: pd.DataFrame
     movers: pd.DataFrame
+    rotation_vs_market: pd.DataFrame  # RS against every tracked coin instead of the benchmark
 
     def table(self, name: str) -> pd.DataFrame:
         """A table by its export name: tokens, sectors, index, rotation or movers."""
@@ -53,6 +54,7 @@ def build_views(
         tokens=tokens,
         sectors=sectors_table(data.panel, members, as_of, window, max_weight, book.labels()),
         index=index_table(data.panel, members, as_of, window, max_weight),
-        rotation=rotation_table(data.panel, members, as_of, window),
+        rotation=rotation_table(data.panel, members, as_of, window, book.benchmark),
         movers=top_movers(tokens, TOP_MOVERS),
+        rotation_vs_market=rotation_table(data.panel, members, as_of, window),
     )

@@ -3,7 +3,7 @@ DESIGN.md names them. Moves and returns are fractions (0.1195 is +11.95%)."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,7 @@ from analytics.index import (
 from analytics.membership import sectors_of_coins
 from analytics.moves import token_moves
 from analytics.panel import MarketPanel
+from analytics.rotation import RS_MOMENTUM, RS_RATIO, relative_rotation, rs_period
 from analytics.schema import COIN_ID, MARKET_CAP, PRICE, SECTOR, SYMBOL, TIMESTAMP, VOLUME
 from analytics.sector_stats import (
     COUNTED,
@@ -34,8 +35,6 @@ SECTORS = "sectors"
 LABEL = "label"
 CHANGE = "change"
 TURNOVER = "turnover"
-RS_RATIO = "rs_ratio"
-RS_MOMENTUM = "rs_momentum"
 
 TOKENS_COLUMNS = (AS_OF, COIN_ID, SYMBOL, SECTORS, PRICE, MARKET_CAP, VOLUME, CHANGE)
 SECTORS_COLUMNS = (
@@ -110,15 +109,23 @@ def index_table(
 
 
 def rotation_table(
-    panel: MarketPanel, members: pd.DataFrame, as_of: pd.Timestamp, window: str
+    panel: MarketPanel,
+    members: pd.DataFrame,
+    as_of: pd.Timestamp,
+    window: str,
+    benchmark: Sequence[str] | None = None,
 ) -> pd.DataFrame:
-    """Sector volume and market-cap shares over the window (relative strength comes later)."""
-    rows = panel.rows_between(as_of - window_length(window), as_of)
-    shares = sector_shares(panel, members, rows)
-    shares[RS_RATIO] = np.nan
-    shares[RS_MOMENTUM] = np.nan
-    extra = [c for c in shares.columns if c not in ROTATION_COLUMNS]
-    return shares[[*ROTATION_COLUMNS, *extra]]
+    """Sector shares over the window, and RS-ratio/momentum against the benchmark coins.
+
+    ``benchmark=None`` measures against every tracked coin (the total tracked market). RS is
+    sampled once per ``rs_period(window)``; rows between samples have no RS values.
+    """
+    start = as_of - window_length(window)
+    shares = sector_shares(panel, members, panel.rows_between(start, as_of))
+    strength = relative_rotation(panel, members, start, as_of, rs_period(window), benchmark)
+    table = shares.merge(strength, on=[TIMESTAMP, SECTOR], how="left")
+    extra = [c for c in table.columns if c not in ROTATION_COLUMNS]
+    return table[[*ROTATION_COLUMNS, *extra]]
 
 
 def top_movers(tokens: pd.DataFrame, count: int = 5) -> pd.DataFrame:

@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -20,9 +20,11 @@ import pandas as pd
 from aisector.sectors import Alias, SectorBook
 from analytics.schema import COIN_ID, TIMESTAMP, validate_market_frame
 from connectors.base import MarketSource
-from connectors.coingecko import CoinGecko
-from connectors.geckoterminal import GeckoTerminal
 from connectors.payload import history_range, missing_from
+
+if TYPE_CHECKING:  # the live clients load only when a live source is used
+    from connectors.coingecko import CoinGecko
+    from connectors.geckoterminal import GeckoTerminal
 
 
 class AliasedSource:
@@ -158,7 +160,9 @@ def for_sectors(
 ) -> MarketSource:
     """``source`` wrapped for the sectors file: DEX fallback for CoinGecko, then coin aliases."""
     dex_tokens = book.dex_tokens()
-    if isinstance(source, CoinGecko) and dex_tokens:
+    if source.name == "coingecko" and dex_tokens:
+        from connectors.geckoterminal import GeckoTerminal
+
         dex = GeckoTerminal.from_settings(
             dex_tokens, environ, secrets, clock=source.http.clock, sleep=source.http.sleep
         )

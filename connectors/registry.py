@@ -2,26 +2,42 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from typing import Any
 
 from aisector.errors import ConfigError
 from connectors.base import MarketSource
-from connectors.coingecko import CoinGecko
 from connectors.csv_file import CsvFile
 from connectors.offline import OfflineMarket
-from store.source import StoreSource
 
-# name -> factory taking the text after "name:" in the spec ("" when there is none)
-SOURCES: dict[str, Callable[[str], MarketSource]] = {
-    "offline": lambda _argument: OfflineMarket(),
-    "csv": CsvFile,
-    "coingecko": lambda _argument: CoinGecko.from_settings(),  # keys and URL from the environment
-    "store": lambda _argument: StoreSource(),  # the store of --store / AISECTOR_STORE
+Secrets = Mapping[str, Any] | None
+
+
+def _coingecko(_argument: str, secrets: Secrets) -> MarketSource:
+    """Keys and URL from the environment, else from ``secrets`` (Streamlit's)."""
+    from connectors.coingecko import CoinGecko  # imported on use: pycoingecko is slow to load
+
+    return CoinGecko.from_settings(secrets=secrets)
+
+
+def _store(_argument: str, _secrets: Secrets) -> MarketSource:
+    """The store of --store / AISECTOR_STORE."""
+    from store.source import StoreSource  # imported on use: SQLAlchemy costs ~0.5 s at start-up
+
+    return StoreSource()
+
+
+# name -> factory taking the text after "name:" in the spec ("" when there is none) and secrets
+SOURCES: dict[str, Callable[[str, Secrets], MarketSource]] = {
+    "offline": lambda _argument, _secrets: OfflineMarket(),
+    "csv": lambda path, _secrets: CsvFile(path),
+    "coingecko": _coingecko,
+    "store": _store,
 }
 NEEDS_ARGUMENT = {"csv": "csv:PATH"}
 
 
-def open_source(spec: str) -> MarketSource:
+def open_source(spec: str, secrets: Secrets = None) -> MarketSource:
     """The source a ``--source`` spec names, e.g. ``offline`` or ``csv:prices.csv``."""
     name, _, argument = spec.partition(":")
     factory = SOURCES.get(name.strip().lower())
@@ -30,4 +46,4 @@ def open_source(spec: str) -> MarketSource:
         raise ConfigError(f"unknown source {spec!r}; known sources: {known}")
     if name in NEEDS_ARGUMENT and not argument:
         raise ConfigError(f"source {name!r} needs a path: --source {NEEDS_ARGUMENT[name]}")
-    return factory(argument)
+    return factory(argument, secrets)

@@ -6,7 +6,7 @@ badge, publishes them for the page, then runs the page the user is on.
 
 import streamlit as st
 
-from dashboard import alerts, badge, cache, context, controls
+from dashboard import alerts, badge, cache, context, controls, refresh
 from dashboard.launch import launch_options
 
 PAGES = [
@@ -23,5 +23,7 @@ with alerts.stop_on_error():
     data = cache.market_data(launch.source, book)
 selection = controls.sidebar(book)
 badge.show_badge(data)
+if data.live:
+    refresh.keep_live(launch.source, book, data.as_of)
 context.publish(context.PageContext(launch, book, data, selection))
 page.run()

@@ -1,17 +1,22 @@
 """The dashboard's only cache: sectors file, market data and views, each with a named lifetime.
 
 Market data lives as long as upstream keeps a value (CoinGecko refreshes prices every few minutes;
-the offline market never changes); views are keyed by the data's as-of time, so they never mix
-two snapshots.
+the offline market never changes), so one upstream call per lifetime serves every viewer. When a
+refresh fails, the last good data stays on screen with a warning that gives its age and the
+reason. Views are keyed by the data's as-of time, so they never mix two snapshots.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pandas as pd
 import streamlit as st
 
+from aisector.errors import SourceError
 from aisector.market_data import MarketData, load_market
 from aisector.sectors import SectorBook, load_sectors
 from aisector.views import SectorViews
@@ -30,9 +35,38 @@ def sector_book(path: str | None) -> SectorBook:
 
 
 @st.cache_resource(ttl=MARKET_TTL, show_spinner="Loading market data…")
-def market_data(source: str, book: SectorBook) -> MarketData:
+def _fresh_market_data(source: str, book: SectorBook) -> MarketData:
     """Every coin of the sectors file from ``source``; shared by all sessions, never mutated."""
-    return load_market(source, book)
+    return load_market(source, book, streamlit_secrets())
+
+
+@st.cache_resource(show_spinner=False)
+def _last_good() -> dict[tuple[str, str], MarketData]:
+    """The newest data each (source, sectors file) served, kept for when a refresh fails."""
+    return {}
+
+
+def market_data(source: str, book: SectorBook) -> MarketData:
+    """Fresh data when the source serves it, else the last good data with why and how old."""
+    key = (source, book.origin)
+    try:
+        data = _fresh_market_data(source, book)
+    except SourceError as error:
+        previous = _last_good().get(key)
+        if previous is None:
+            raise
+        note = f"refresh failed, showing the last good data (as of {previous.as_of:%Y-%m-%d %H:%M} UTC): {error}"
+        return replace(previous, warnings=(*previous.warnings, note))
+    _last_good()[key] = data
+    return data
+
+
+def streamlit_secrets() -> Mapping[str, Any] | None:
+    """``.streamlit/secrets.toml`` as a mapping, or None when there is no such file."""
+    try:
+        return dict(st.secrets)
+    except FileNotFoundError:
+        return None
 
 
 @st.cache_data(ttl=VIEWS_TTL, max_entries=MAX_VIEWS, show_spinner=False)

@@ -8,12 +8,12 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from aisector.errors import ConfigError
+from aisector.errors import ConfigError, SourceUnavailable
 from aisector.market_data import load_market
 from aisector.sectors import load_sectors
 from analytics.shares import VOLUME_SHARE
 from analytics.tables import TOKENS_COLUMNS
-from dashboard import charts
+from dashboard import cache, charts
 from dashboard.badge import badge_text
 from dashboard.cards import accent_css, safe_color
 from dashboard.downloads import csv_contents, csv_file_name
@@ -167,3 +167,40 @@ def test_card_accents_use_the_sector_colours_and_refuse_anything_but_hex() -> No
     assert ".st-key-sector_card_0 { border-top: 4px solid #7c3aed !important; }" in css
     assert ".st-key-sector_card_1 { border-top: 4px solid #0ea5e9 !important; }" in css
     assert safe_color("#a;}b{c") == safe_color(None) == "#94a3b8"
+
+
+def test_failed_refresh_keeps_the_last_good_data_with_its_age_and_reason(monkeypatch):
+
+    book = load_sectors()
+    good = load_market("offline", book)
+    answers = iter([good, SourceUnavailable("CoinGecko cannot be reached: timed out")])
+
+    def fake_load(*_args):
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    monkeypatch.setattr(cache, "load_market", fake_load)
+    cache._fresh_market_data.clear()
+    cache._last_good().clear()
+    assert cache.market_data("coingecko", book) is good
+    cache._fresh_market_data.clear()  # the cache lifetime ends; the refresh fails
+    kept = cache.market_data("coingecko", book)
+    assert kept.frame is good.frame
+    assert kept.warnings[-1].startswith(
+        "refresh failed, showing the last good data (as of 2025-01-22 00:00 UTC)"
+    )
+    assert kept.warnings[-1].endswith("CoinGecko cannot be reached: timed out")
+
+
+def test_failed_first_load_is_an_error_not_stale_data(monkeypatch):
+
+    def failing(*_args):
+        raise SourceUnavailable("down")
+
+    monkeypatch.setattr(cache, "load_market", failing)
+    cache._fresh_market_data.clear()
+    cache._last_good().clear()
+    with pytest.raises(SourceUnavailable):
+        cache.market_data("coingecko", load_sectors())
