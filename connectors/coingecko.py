@@ -32,15 +32,14 @@ from analytics.schema import (
     SYMBOL,
     TIMESTAMP,
     VOLUME,
-    validate_market_frame,
 )
 from analytics.windows import tolerance_for
+from connectors.base import QuoteSource
 from connectors.http import CallBudget, Clock, HttpClient, RetryPolicy, Sleep, open_session
 from connectors.payload import (
     LOOKBACKS,
     MARKET_CAP_CHANGE_24H,
     change_column,
-    history_range,
     missing_from,
     numbers,
     object_list,
@@ -49,7 +48,6 @@ from connectors.payload import (
     require_range,
     tidy_concat,
     timestamps,
-    with_lookbacks,
 )
 
 log = logging.getLogger(__name__)
@@ -120,7 +118,7 @@ CATEGORY_FIELDS = {
 }
 
 
-class CoinGecko:
+class CoinGecko(QuoteSource):
     """Live CoinGecko market data in the tidy frame, behind the ``MarketSource`` protocol."""
 
     name = SOURCE_NAME
@@ -164,30 +162,6 @@ class CoinGecko:
             sleep=sleep,
         )
         return cls(http, base_url)
-
-    @property
-    def requests_made(self) -> int:
-        """Upstream requests so far, retries included (the collector reports them)."""
-        return self.http.requests_made
-
-    def market_history(
-        self,
-        coins: Sequence[str],
-        start: pd.Timestamp | None = None,
-        end: pd.Timestamp | None = None,
-    ) -> pd.DataFrame:
-        """The latest view when no range is given (ceil(N/250) calls), else hourly history."""
-        span = history_range(start, end, self.http.clock())
-        return self.latest(coins) if span is None else self.history(coins, *span)
-
-    def snapshot(self, coins: Sequence[str], as_of: pd.Timestamp | None = None) -> pd.DataFrame:
-        """Current quotes as tidy rows filed under ``as_of`` (default: this minute)."""
-        return validate_market_frame(self._quotes(coins, as_of), self.name)
-
-    def latest(self, coins: Sequence[str], as_of: pd.Timestamp | None = None) -> pd.DataFrame:
-        """Current quotes plus rows 24h, 7d and 30d earlier rebuilt from CoinGecko's own changes,
-        so the moves over every window come out of the same ceil(N/250) calls."""
-        return validate_market_frame(with_lookbacks(self._quotes(coins, as_of)), self.name)
 
     def markets(self, coins: Sequence[str]) -> pd.DataFrame:
         """CoinGecko's market table for ``coins`` (ids it does not know are absent), with its own

@@ -30,12 +30,11 @@ from analytics.schema import (
     SYMBOL,
     TIMESTAMP,
     VOLUME,
-    validate_market_frame,
 )
+from connectors.base import QuoteSource
 from connectors.http import CallBudget, Clock, HttpClient, RetryPolicy, Sleep, open_session
 from connectors.payload import (
     change_column,
-    history_range,
     numbers,
     object_list,
     observation_time,
@@ -43,7 +42,6 @@ from connectors.payload import (
     require_range,
     tidy_concat,
     timestamps,
-    with_lookbacks,
 )
 
 log = logging.getLogger(__name__)
@@ -83,7 +81,7 @@ QUOTE_COLUMNS = [*MARKET_COLUMNS, CHANGE_24H]
 OHLCV_COLUMNS = ("time", "open", "high", "low", "close", "volume_usd")  # each ohlcv_list row
 
 
-class GeckoTerminal:
+class GeckoTerminal(QuoteSource):
     """Live DEX prices for the coins the sectors file gives a ``dex`` token for."""
 
     name = SOURCE_NAME
@@ -128,30 +126,6 @@ class GeckoTerminal:
             sleep=sleep,
         )
         return cls(tokens, http, base_url, floor or MIN_LIQUIDITY_USD)
-
-    @property
-    def requests_made(self) -> int:
-        """Upstream requests so far, retries included (the collector reports them)."""
-        return self.http.requests_made
-
-    def market_history(
-        self,
-        coins: Sequence[str],
-        start: pd.Timestamp | None = None,
-        end: pd.Timestamp | None = None,
-    ) -> pd.DataFrame:
-        """The latest view when no range is given, else hourly history from pool candles."""
-        span = history_range(start, end, self.http.clock())
-        return self.latest(coins) if span is None else self.history(coins, *span)
-
-    def snapshot(self, coins: Sequence[str], as_of: pd.Timestamp | None = None) -> pd.DataFrame:
-        """Current quotes (filed under ``as_of``, default this minute); one call per coin."""
-        return validate_market_frame(self._quotes(coins, as_of), self.name)
-
-    def latest(self, coins: Sequence[str], as_of: pd.Timestamp | None = None) -> pd.DataFrame:
-        """Current quotes and, where the coin is its pool's base token, its row 24 h earlier
-        rebuilt from the pool's own 24h change."""
-        return validate_market_frame(with_lookbacks(self._quotes(coins, as_of)), self.name)
 
     def history(self, coins: Sequence[str], start: pd.Timestamp, end: pd.Timestamp) -> pd.DataFrame:
         """Hourly rows in [start, end] from the candles of each coin's most liquid pool; volume
