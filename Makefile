@@ -22,8 +22,8 @@ test: $(STAMP)
 	$(BIN)/python -m pytest
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/pandas_layer.py
-	$(BIN)/python benchmarks/first_chart.py
+	$(BIN)/python -m benchmarks.pandas_layer
+	$(BIN)/python -m benchmarks.first_chart
 
 clean:
 	rm -rf $(VENV) artifacts .pytest_cache .hypothesis

@@ -1,6 +1,6 @@
 """Time from navigation to the first rendered plotly chart, ours against a trivial floor page.
 
-Run: ``.venv/bin/python benchmarks/first_chart.py [--runs N]``. Each round starts a fresh
+Run: ``.venv/bin/python -m benchmarks.first_chart [--runs N]``. Each round starts a fresh
 Streamlit server per app (cold: imports, data, first script run), opens the page in headless
 Chromium and reads ``performance.now()`` when the first ``.js-plotly-plot .main-svg`` appears; a
 second load on the same server gives the warm time (caches filled). The browser's main-thread
@@ -24,17 +24,10 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, sync_playwright
 
+from tests.headless import CHART, CHROMIUM_ARGS
+
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-CHART = ".js-plotly-plot .main-svg"
 OURS = "dashboard (offline market)"
 FLOOR = "floor (3 plotly charts)"
 APPS = {

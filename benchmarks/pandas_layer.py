@@ -1,7 +1,7 @@
 """Time and memory of the pandas layer on a year of hourly data for 1,000 coins (8.76 M rows),
 and the sector market-cap aggregation against DuckDB on the same in-memory frame.
 
-Run: ``.venv/bin/python benchmarks/pandas_layer.py [--coins N] [--hours H] [--repeat R]``.
+Run: ``.venv/bin/python -m benchmarks.pandas_layer [--coins N] [--hours H] [--repeat R]``.
 Prints a table; the data comes from the offline simulator (generated in a child process and
 handed over as Parquet, so the peak RSS below is the layer's, not the simulator's).
 """

@@ -1,6 +1,6 @@
 """History-store throughput: rows per second written (new, then again unchanged) and read back.
 
-    python benchmarks/store_throughput.py [ROWS ...]      default: 36387 1000000
+    python -m benchmarks.store_throughput [ROWS ...]      default: 36387 1000000
 
 SQLite is a file in a temp folder (WAL, synchronous=FULL, as shipped); PostgreSQL is a throwaway
 local cluster with its default, durable settings (needs Debian's postgresql, see tests).

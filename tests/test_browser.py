@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
-import shutil
 import socket
 import subprocess
 import sys
@@ -18,46 +16,20 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import NoReturn
 
 import pytest
 
 from analytics.tables import TOKENS_COLUMNS
+from tests.headless import CHART, CHROMIUM_ARGS, chromium_path, missing
 
 pytestmark = pytest.mark.browser
 
 ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOT = ROOT / "artifacts" / "dashboard.png"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-CHART = ".js-plotly-plot .main-svg"
 EXCEPTION = '[data-testid="stException"]'
 START_TIMEOUT_S = 60
 RENDER_TIMEOUT_MS = 60_000
 WIDTH = 1440
-
-
-def missing(reason: str) -> NoReturn:
-    """Fail under CI (the browser test must run there), skip elsewhere; either way say why."""
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-def chromium_path() -> str:
-    """Debian's chromium (or ``$CHROMIUM``)."""
-    path = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(path).is_file():
-        missing(
-            f"Chromium not found at {path}; install it (apt-get install chromium) or set CHROMIUM"
-        )
-    return path
 
 
 def free_port() -> int:

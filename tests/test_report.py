@@ -11,7 +11,6 @@ import hashlib
 import json
 import os
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +23,7 @@ from aisector.errors import ExportError
 from aisector.market_data import load_market
 from aisector.sectors import load_sectors
 from aisector.views import build_views
+from tests.headless import CHART, CHROMIUM_ARGS, chromium_path
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = Path(__file__).parent / "data"
@@ -32,27 +32,7 @@ FOLDER = "2025-01-22T0000Z"
 TABLES = [f"tables/{t}_{w}.csv" for w in ("24h", "7d") for t in report.TABLES]
 CHARTS = [f"charts/{c}_{w}.png" for w in ("24h", "7d") for c in ("index", "volume_share", "movers")]
 SCREENSHOT = ROOT / "artifacts" / "report.png"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
-CHART = ".js-plotly-plot .main-svg"
 RENDER_TIMEOUT_MS = 30_000
-
-
-def chromium_path() -> str:
-    """Debian's chromium, or skip (fail under CI) with the reason."""
-    path = os.environ.get("CHROMIUM") or shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(path).is_file():
-        reason = f"Chromium not found at {path}; install it (apt-get install chromium)"
-        if os.environ.get("CI"):
-            pytest.fail(reason)
-        pytest.skip(reason)
-    return path
 
 
 def run_report(out: Path, *options: str) -> int:
