@@ -9,6 +9,7 @@ import pandas as pd
 from aisector.market_data import MarketData
 from aisector.sectors import SectorBook
 from analytics.tables import (
+    contributions_table,
     index_table,
     rotation_table,
     sectors_table,
@@ -31,6 +32,7 @@ class SectorViews:
     rotation: pd.DataFrame
     movers: pd.DataFrame
     rotation_vs_market: pd.DataFrame  # RS against every tracked coin instead of the benchmark
+    contributions: pd.DataFrame  # each member's part of its sector's cap-weighted return
 
     def table(self, name: str) -> pd.DataFrame:
         """A table by its export name: tokens, sectors, index, rotation or movers."""
@@ -57,4 +59,5 @@ def build_views(
         rotation=rotation_table(data.panel, members, as_of, window, book.benchmark),
         movers=top_movers(tokens, TOP_MOVERS),
         rotation_vs_market=rotation_table(data.panel, members, as_of, window),
+        contributions=contributions_table(data.panel, members, as_of, window),
     )

@@ -35,6 +35,8 @@ RELATIVE_STRENGTH = "relative_strength"
 RS_RATIO = "rs_ratio"
 RS_MOMENTUM = "rs_momentum"
 RS_COLUMNS = (RELATIVE_STRENGTH, RS_RATIO, RS_MOMENTUM)
+QUADRANT = "quadrant"
+LEADING, WEAKENING, LAGGING, IMPROVING = "Leading", "Weakening", "Lagging", "Improving"
 
 
 def rs_period(window: str) -> pd.Timedelta:
@@ -76,6 +78,8 @@ def sample_rows(
 
     An observation older than one period stands for no step; a row picked twice counts once.
     """
+    if timestamps.empty:
+        return np.empty(0, dtype=np.int64)
     grid = pd.date_range(end=end, periods=count, freq=period)
     rows = timestamps.searchsorted(grid, side="right") - 1
     ages = grid - timestamps[np.maximum(rows, 0)]
@@ -118,11 +122,26 @@ def relative_rotation(
     return _tidy_rotation(stamps[shown], sectors, values[shown])
 
 
-def _tidy_rotation(
-    stamps: pd.DatetimeIndex, sectors: pd.Index, values: np.ndarray
-) -> pd.DataFrame:
+def _tidy_rotation(stamps: pd.DatetimeIndex, sectors: pd.Index, values: np.ndarray) -> pd.DataFrame:
     """One row per (timestamp, sector) from a (sample × sector × measure) array."""
     frame = pd.DataFrame(values.reshape(-1, len(RS_COLUMNS)), columns=list(RS_COLUMNS))
     frame.insert(0, SECTOR, np.tile(sectors.to_numpy(dtype=object), len(stamps)))
     frame.insert(0, TIMESTAMP, np.repeat(stamps, len(sectors)))
     return frame
+
+
+def quadrants(ratio: pd.Series, momentum: pd.Series) -> pd.Series:
+    """The RRG quadrant of each point: strong and rising leads, weak and rising improves."""
+    strong, rising = ratio >= CENTRE, momentum >= CENTRE
+    names = np.select(
+        [strong & rising, strong, rising], [LEADING, WEAKENING, IMPROVING], default=LAGGING
+    )
+    return pd.Series(names, index=ratio.index, name=QUADRANT)
+
+
+def rotation_tail(rotation: pd.DataFrame, points: int) -> pd.DataFrame:
+    """Each sector's last ``points`` samples with RS-ratio and RS-momentum, and their quadrant."""
+    defined = rotation.dropna(subset=[RS_RATIO, RS_MOMENTUM])
+    tail = defined.groupby(SECTOR, sort=False).tail(points)
+    columns = [TIMESTAMP, SECTOR, *RS_COLUMNS]
+    return tail[columns].assign(**{QUADRANT: quadrants(tail[RS_RATIO], tail[RS_MOMENTUM])})

@@ -15,8 +15,8 @@ from analytics.index import (
     VOLUME_WEIGHTED,
     sector_index,
 )
-from analytics.membership import sectors_of_coins
-from analytics.moves import token_moves
+from analytics.membership import sector_keys, sectors_of_coins
+from analytics.moves import token_moves, window_ends
 from analytics.panel import MarketPanel
 from analytics.rotation import RS_MOMENTUM, RS_RATIO, relative_rotation, rs_period
 from analytics.schema import COIN_ID, MARKET_CAP, PRICE, SECTOR, SYMBOL, TIMESTAMP, VOLUME
@@ -35,6 +35,8 @@ SECTORS = "sectors"
 LABEL = "label"
 CHANGE = "change"
 TURNOVER = "turnover"
+WEIGHT_AT_START = "weight_at_start"
+CONTRIBUTION = "contribution"
 
 TOKENS_COLUMNS = (AS_OF, COIN_ID, SYMBOL, SECTORS, PRICE, MARKET_CAP, VOLUME, CHANGE)
 SECTORS_COLUMNS = (
@@ -126,6 +128,38 @@ def rotation_table(
     table = shares.merge(strength, on=[TIMESTAMP, SECTOR], how="left")
     extra = [c for c in table.columns if c not in ROTATION_COLUMNS]
     return table[[*ROTATION_COLUMNS, *extra]]
+
+
+def contributions_table(
+    panel: MarketPanel, members: pd.DataFrame, as_of: pd.Timestamp, window: str
+) -> pd.DataFrame:
+    """Per (sector, member): cap weight at the window start, price move, and their product.
+
+    The products add up to the sector's buy-and-hold cap-weighted return, which shows why a
+    sector can gain 10% while one small member doubles. Members without a price at both ends or
+    a cap at the start weigh 0; coins the data lacks are left out. Largest contribution first.
+    """
+    price_start, price_end = window_ends(panel.price, panel.timestamps, as_of, window)
+    cap_start, _ = window_ends(panel.market_cap, panel.timestamps, as_of, window)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        move = price_end / price_start - 1.0
+    basis = np.where(np.isfinite(move) & (cap_start > 0), cap_start, 0.0)
+    known = members[members[COIN_ID].isin(panel.coins)]
+    columns = panel.coins.get_indexer(known[COIN_ID])
+    table = known.assign(
+        **{
+            SYMBOL: panel.symbols.to_numpy()[columns],
+            CHANGE: move[columns],
+            "basis": basis[columns],
+        }
+    )
+    total = table.groupby(SECTOR, sort=False)["basis"].transform("sum")
+    table[WEIGHT_AT_START] = (table["basis"] / total).where(total > 0)
+    table[CONTRIBUTION] = table[WEIGHT_AT_START] * table[CHANGE].where(table["basis"] > 0)
+    table.insert(0, AS_OF, as_of)
+    table["basis"] = sector_keys(members).get_indexer(table[SECTOR])  # file order of sectors
+    ranked = table.sort_values(["basis", CONTRIBUTION], ascending=[True, False], kind="stable")
+    return ranked.drop(columns="basis").reset_index(drop=True)
 
 
 def top_movers(tokens: pd.DataFrame, count: int = 5) -> pd.DataFrame:

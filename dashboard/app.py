@@ -11,6 +11,10 @@ from dashboard.launch import launch_options
 
 PAGES = [
     st.Page("screens/rotation.py", title="Rotation", icon=":material/sync_alt:", default=True),
+    st.Page(
+        "screens/rotation_graph.py", title="Relative rotation", icon=":material/track_changes:"
+    ),
+    st.Page("screens/breakdown.py", title="Sector breakdown", icon=":material/pie_chart:"),
     st.Page("screens/tokens.py", title="Tokens", icon=":material/toll:"),
     st.Page("screens/methodology.py", title="Methodology", icon=":material/functions:"),
 ]

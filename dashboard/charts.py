@@ -7,13 +7,24 @@ rather than taken from a plotly template: a template costs ~25 ms per figure, on
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 
+from aisector.events import Event
 from analytics.index import BASE_LEVEL, LEVEL, METHOD
+from analytics.rotation import (
+    CENTRE,
+    IMPROVING,
+    LAGGING,
+    LEADING,
+    QUADRANT,
+    RS_MOMENTUM,
+    RS_RATIO,
+    WEAKENING,
+)
 from analytics.schema import SECTOR, SYMBOL, TIMESTAMP
 from analytics.tables import CHANGE, SECTORS
 from dashboard.labels import method_label
@@ -34,6 +45,7 @@ def index_chart(
     method: str,
     labels: Mapping[str, str],
     colors: Mapping[str, str],
+    events: Sequence[Event] = (),
 ) -> go.Figure:
     """One line per sector for one index method, base 100: who led over the window."""
     rows = index[index[METHOD] == method]
@@ -51,7 +63,8 @@ def index_chart(
     start = rows[TIMESTAMP].min()
     title = f"Sector index · {method_label(method)} · base 100 at {start:%Y-%m-%d %H:%M} UTC"
     layout = _layout(title, _time_axis(), _axis("Index level (base 100)"), "x unified")
-    layout["shapes"] = [_base_line()]
+    lines, notes = _event_marks(events, rows[TIMESTAMP])
+    layout |= {"shapes": [_base_line(), *lines], "annotations": notes}
     return go.Figure(data=traces, layout=layout)
 
 
@@ -61,6 +74,7 @@ def share_chart(
     title: str,
     labels: Mapping[str, str],
     colors: Mapping[str, str],
+    events: Sequence[Event] = (),
 ) -> go.Figure:
     """Stacked shares per sector over time (the rotation): where the volume or value sits."""
     traces = [
@@ -77,7 +91,118 @@ def share_chart(
         for sector, series in rotation.groupby(SECTOR, sort=False)
     ]
     y_axis = _axis("Share of selected sectors") | {"tickformat": ".0%", "range": [0, 1]}
-    return go.Figure(data=traces, layout=_layout(title, _time_axis(), y_axis, "x unified"))
+    layout = _layout(title, _time_axis(), y_axis, "x unified")
+    lines, notes = _event_marks(events, rotation[TIMESTAMP])
+    layout |= {"shapes": lines, "annotations": notes}
+    return go.Figure(data=traces, layout=layout)
+
+
+def rotation_graph(
+    points: pd.DataFrame, labels: Mapping[str, str], colors: Mapping[str, str]
+) -> go.Figure:
+    """RS-ratio against RS-momentum, a tail per sector: who leads, who is turning (an RRG)."""
+    traces = [
+        _rotation_tail_trace(series, labels.get(sector, sector), colors.get(sector, FALLBACK_COLOR))
+        for sector, series in points.groupby(SECTOR, sort=False)
+    ]
+    reach = _centre_reach(points)
+    x_axis = _axis("RS-ratio (100 = as strong as usual vs the benchmark)")
+    y_axis = _axis("RS-momentum (100 = RS-ratio changing as usual)")
+    layout = _layout("Relative rotation graph", x_axis, y_axis, "closest")
+    layout["xaxis"] |= {"range": [CENTRE - reach, CENTRE + reach]}
+    layout["yaxis"] |= {"range": [CENTRE - reach, CENTRE + reach]}
+    layout |= {"shapes": _centre_lines(), "annotations": _quadrant_labels(), "height": 560}
+    return go.Figure(data=traces, layout=layout)
+
+
+def _rotation_tail_trace(series: pd.DataFrame, name: str, color: str) -> go.Scatter:
+    """One sector's tail, oldest to newest, with a large marker on the latest point."""
+    sizes = [5] * (len(series) - 1) + [13]
+    return go.Scatter(
+        x=series[RS_RATIO],
+        y=series[RS_MOMENTUM],
+        name=name,
+        mode="lines+markers",
+        line={"color": color, "width": 2},
+        marker={"color": color, "size": sizes, "line": {"color": "white", "width": 1}},
+        customdata=list(
+            zip(series[TIMESTAMP].dt.strftime(UTC_HOVER), series[QUADRANT], strict=True)
+        ),
+        hovertemplate=(
+            f"<b>{name}</b> · %{{customdata[1]}}<br>%{{customdata[0]}}<br>"
+            "RS-ratio %{x:.3f}<br>RS-momentum %{y:.3f}<extra></extra>"
+        ),
+    )
+
+
+def _centre_reach(points: pd.DataFrame, floor: float = 1.0) -> float:
+    """Half the axis span, the same on both axes so the centre (100, 100) sits in the middle."""
+    values = points[[RS_RATIO, RS_MOMENTUM]].to_numpy()
+    farthest = abs(values - CENTRE).max() if values.size else 0.0
+    return max(floor, 1.15 * farthest)
+
+
+def _centre_lines() -> list[dict[str, Any]]:
+    """Lines at RS-ratio 100 and RS-momentum 100 that split the four quadrants."""
+    line = {"color": FALLBACK_COLOR, "width": 1, "dash": "dot"}
+    vertical = {"type": "line", "xref": "x", "x0": CENTRE, "x1": CENTRE, "yref": "paper"}
+    horizontal = {"type": "line", "yref": "y", "y0": CENTRE, "y1": CENTRE, "xref": "paper"}
+    return [
+        vertical | {"y0": 0, "y1": 1, "line": line},
+        horizontal | {"x0": 0, "x1": 1, "line": line},
+    ]
+
+
+def _quadrant_labels() -> list[dict[str, Any]]:
+    """The quadrant names in the plot's corners, clockwise from top right."""
+    corners = {LEADING: (1, 1), WEAKENING: (1, 0), LAGGING: (0, 0), IMPROVING: (0, 1)}
+    return [
+        {
+            "text": f"<b>{name}</b>",
+            "xref": "paper",
+            "yref": "paper",
+            "x": x,
+            "y": y,
+            "xanchor": "right" if x else "left",
+            "yanchor": "top" if y else "bottom",
+            "showarrow": False,
+            "font": {"color": MUTED_COLOR, "size": 14},
+        }
+        for name, (x, y) in corners.items()
+    ]
+
+
+def _event_marks(
+    events: Sequence[Event], times: pd.Series
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Dashed vertical lines with labels for the events inside the charted time range."""
+    if times.empty:
+        return [], []
+    start, end = times.min(), times.max()
+    shown = [e for e in events if start <= e.timestamp <= end]
+    line = {"color": MUTED_COLOR, "width": 1, "dash": "dash"}
+    lines = [
+        {"type": "line", "xref": "x", "yref": "paper", "x0": e.timestamp, "x1": e.timestamp}
+        | {"y0": 0, "y1": 1, "line": line}
+        for e in shown
+    ]
+    notes = [
+        {
+            "text": e.label,
+            "x": e.timestamp,
+            "xref": "x",
+            "y": 1,
+            "yref": "paper",
+            "textangle": -90,
+            "xanchor": "right",
+            "yanchor": "top",
+            "showarrow": False,
+            "bgcolor": "rgba(255,255,255,0.75)",
+            "font": {"color": MUTED_COLOR, "size": 11},
+        }
+        for e in shown
+    ]
+    return lines, notes
 
 
 def movers_chart(

@@ -152,3 +152,12 @@ def test_tokens_csv_downloads_with_the_design_columns(page) -> None:
     assert set(TOKENS_COLUMNS) <= set(rows[0])
     assert len(rows) == 32  # header + the 31 coins of the offline market
     assert page.locator(EXCEPTION).count() == 0
+
+
+def test_relative_rotation_page_draws_its_graph(page) -> None:
+    page.wait_for_selector(CHART, timeout=RENDER_TIMEOUT_MS)
+    page.get_by_role("link", name="Relative rotation").click()
+    graph = page.locator(".js-plotly-plot", has_text="Relative rotation graph")
+    graph.wait_for(timeout=RENDER_TIMEOUT_MS)
+    assert graph.get_by_text("Leading").is_visible()
+    assert page.locator(EXCEPTION).count() == 0

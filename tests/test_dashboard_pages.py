@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
+import base64
 import sys
 from pathlib import Path
 
+import numpy as np
+import plotly.graph_objects as go
+import plotly.io as pio
 import pytest
 from streamlit.testing.v1 import AppTest
 
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
-PAGES = ("screens/rotation.py", "screens/tokens.py", "screens/methodology.py")
+PAGES = (
+    "screens/rotation.py",
+    "screens/rotation_graph.py",
+    "screens/breakdown.py",
+    "screens/tokens.py",
+    "screens/methodology.py",
+)
 OFFLINE_LABEL = "offline – simulated market"
 TIMEOUT = 60
 
@@ -26,6 +36,18 @@ def markdown_text(at: AppTest) -> str:
 
 def plotly_charts(at: AppTest) -> list:
     return list(at.get("plotly_chart"))
+
+
+def figure_of(chart) -> go.Figure:
+    """The figure a plotly_chart element carries."""
+    return pio.from_json(chart.proto.spec)
+
+
+def numbers(values) -> list[float]:
+    """A trace's numbers, whether plotly sent them as a list or as a base64 typed array."""
+    if isinstance(values, dict):
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=values["dtype"]).tolist()
+    return list(values)
 
 
 @pytest.fixture
@@ -146,3 +168,58 @@ def test_coins_without_data_are_a_visible_warning(
     assert not at.exception
     assert any("no-such-coin" in w.value for w in at.warning)
     assert len(at.metric) == 1
+
+
+def test_relative_rotation_page_draws_the_graph_with_a_tail_and_a_download(
+    offline: AppTest,
+) -> None:
+    offline.switch_page("screens/rotation_graph.py").run()
+    assert not offline.exception
+    assert not offline.error
+    charts = plotly_charts(offline)
+    assert len(charts) == 1
+    figure = figure_of(charts[0])
+    assert len(figure.data) == 4  # one tail per sector
+    assert all(len(numbers(trace.x)) == 8 for trace in figure.data)  # the default tail
+    quadrants = {note.text for note in figure.layout.annotations}
+    assert quadrants == {"<b>Leading</b>", "<b>Weakening</b>", "<b>Lagging</b>", "<b>Improving</b>"}
+    assert [b.key for b in offline.get("download_button")] == ["download_strength"]
+
+
+def test_relative_rotation_tail_and_benchmark_can_change(offline: AppTest) -> None:
+    offline.switch_page("screens/rotation_graph.py").run()
+    before = numbers(figure_of(plotly_charts(offline)[0]).data[0].x)
+    offline.slider(key="rrg_tail").set_value(3).run()
+    offline.segmented_control(key="rrg_benchmark").set_value("market").run()
+    assert not offline.exception
+    after = numbers(figure_of(plotly_charts(offline)[0]).data[0].x)
+    assert len(after) == 3
+    assert after != before[-3:]
+
+
+def test_index_and_share_charts_mark_the_shipped_events_in_range(offline: AppTest) -> None:
+    offline.segmented_control(key="window").set_value("7d").run()
+    figures = [figure_of(chart) for chart in plotly_charts(offline)]
+    for figure in figures:
+        labels = [note.text for note in figure.layout.annotations]
+        assert "MELANIA launch" in labels
+        assert "Stargate announced" in labels
+
+
+def test_sector_breakdown_reconciles_members_with_the_methods(offline: AppTest) -> None:
+    offline.switch_page("screens/breakdown.py").run()
+    assert not offline.exception
+    assert not offline.error
+    assert [m.label for m in offline.metric] == [
+        "Market-cap change · 24h",
+        "Cap-weighted · 24h",
+        "Equal-weighted · 24h",
+        "Volume-weighted · 24h",
+    ]
+    assert offline.metric[1].value == "+10.47%"
+    assert len(offline.dataframe) == 1
+    assert offline.dataframe[0].value["symbol"].iloc[0] == "VIRTUAL"
+    offline.selectbox(key="breakdown_sector").set_value("meme").run()
+    assert not offline.exception
+    assert "PIPPIN" not in offline.dataframe[0].value["symbol"].tolist()
+    assert [b.key for b in offline.get("download_button")] == ["download_contributions"]

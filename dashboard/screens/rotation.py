@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from aisector.events import load_events
 from analytics.shares import MARKET_CAP_SHARE, VOLUME_SHARE
 from dashboard import cards, charts, context, grids, show
 from dashboard.downloads import csv_button
@@ -13,6 +14,7 @@ context.require_sectors(page)
 views = page.views()
 window, method, data = views.window, page.selection.method, page.data
 labels, colors = page.book.labels(), page.book.colors()
+events = load_events()  # the shipped market events, drawn where they fall in the window
 
 st.title("Sector rotation")
 st.caption(
@@ -21,7 +23,7 @@ st.caption(
 )
 summary = st.container()  # filled after the index chart, so plotly.js starts loading sooner
 
-show.chart(charts.index_chart(views.index, method, labels, colors), "index_chart")
+show.chart(charts.index_chart(views.index, method, labels, colors, events), "index_chart")
 csv_button(views.index, "index", window, data)
 
 with summary:
@@ -33,10 +35,12 @@ with summary:
 volume, value = st.columns(2, gap="medium")
 with volume:
     title = "24h volume share by sector"
-    show.chart(charts.share_chart(views.rotation, VOLUME_SHARE, title, labels, colors), "volume")
+    volume_chart = charts.share_chart(views.rotation, VOLUME_SHARE, title, labels, colors, events)
+    show.chart(volume_chart, "volume")
 with value:
     title = "Market-cap share by sector"
-    show.chart(charts.share_chart(views.rotation, MARKET_CAP_SHARE, title, labels, colors), "cap")
+    cap_chart = charts.share_chart(views.rotation, MARKET_CAP_SHARE, title, labels, colors, events)
+    show.chart(cap_chart, "cap")
 st.caption(
     "A coin in several sectors counts in each. Untick a large sector (e.g. Majors) in the "
     "sidebar to see the rotation between the others more clearly."

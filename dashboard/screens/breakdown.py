@@ -1,0 +1,54 @@
+"""Sector breakdown: each member's part of its sector's move, with every method side by side."""
+
+import streamlit as st
+
+from analytics.index import CAP_WEIGHTED, EQUAL_WEIGHTED, VOLUME_WEIGHTED
+from analytics.schema import SECTOR, SYMBOL
+from analytics.sector_stats import MARKET_CAP_CHANGE, return_column
+from analytics.tables import CHANGE, CONTRIBUTION, WEIGHT_AT_START
+from dashboard import context
+from dashboard.downloads import csv_button
+from dashboard.formatting import MISSING, signed_percent, utc_time
+from dashboard.labels import method_label
+
+MEASURES = {
+    MARKET_CAP_CHANGE: "Market-cap change",
+    **{return_column(m): method_label(m) for m in (CAP_WEIGHTED, EQUAL_WEIGHTED, VOLUME_WEIGHTED)},
+}
+
+page = context.current()
+context.require_sectors(page)
+views = page.views()
+window, data, labels = views.window, page.data, page.book.labels()
+
+st.title("Sector breakdown")
+sector = st.selectbox(
+    "Sector", list(views.sectors[SECTOR]), format_func=labels.get, key="breakdown_sector"
+)
+st.caption(
+    f"{window} window ending {utc_time(views.as_of)} · a member's contribution is its share of "
+    "the sector's market cap at the window start × its price move"
+)
+summary = views.sectors.set_index(SECTOR).loc[sector]
+for column, (measure, name) in zip(st.columns(len(MEASURES)), MEASURES.items(), strict=True):
+    column.metric(f"{name} · {window}", signed_percent(summary[measure]))
+
+members = views.contributions[views.contributions[SECTOR] == sector]
+st.dataframe(
+    members[[SYMBOL, WEIGHT_AT_START, CHANGE, CONTRIBUTION]],
+    column_config={
+        SYMBOL: "Token",
+        WEIGHT_AT_START: st.column_config.NumberColumn("Cap weight at start", format="percent"),
+        CHANGE: st.column_config.NumberColumn(f"Price move · {window}", format="percent"),
+        CONTRIBUTION: st.column_config.NumberColumn("Contribution", format="percent"),
+    },
+    hide_index=True,
+    placeholder=MISSING,
+    height="content",
+)
+st.caption(
+    "Contributions add up to the sector's return when its members are held from the window "
+    "start (buy and hold). The chain-linked cap-weighted index matches that unless supplies change "
+    "or members enter or leave; equal- and volume-weighted returns weigh the same moves differently."
+)
+csv_button(views.contributions, "contributions", window, data)
