@@ -34,23 +34,23 @@ class MarketPanel:
 
 def market_panel(frame: pd.DataFrame) -> MarketPanel:
     """Spread a validated tidy frame into aligned matrices."""
-    time_codes, timestamps = _time_codes(frame[TIMESTAMP])
+    cells, timestamps = _time_codes(frame[TIMESTAMP])
     coin_codes, coins = _codes(frame[COIN_ID])
-    shape = (len(timestamps), len(coins))
-    cells = time_codes * len(coins) + coin_codes  # flat position of each row in every matrix
+    cells *= len(coins)  # in place: each row's flat position in every matrix (saves 2 copies)
+    cells += coin_codes
     matrices = {}
     for column in (PRICE, MARKET_CAP, VOLUME):
-        matrix = np.full(shape, np.nan)
+        matrix = np.full((len(timestamps), len(coins)), np.nan)
         matrix.ravel()[cells] = frame[column].to_numpy(dtype="float64", na_value=np.nan)
         matrices[column] = matrix
-    latest_row = np.zeros(len(coins), dtype=np.int64)
-    latest_row[coin_codes] = np.arange(len(frame))  # rows are time-sorted: the latest row wins
+    symbol_codes, symbol_names = _codes(frame[SYMBOL])
+    latest_symbol = np.zeros(len(coins), dtype=symbol_codes.dtype)
+    latest_symbol[coin_codes] = symbol_codes  # rows are time-sorted: the latest row's symbol wins
     coin_index = pd.Index(coins, name=COIN_ID)
-    symbols = frame[SYMBOL].iloc[latest_row].astype(str).to_numpy()
     return MarketPanel(
         timestamps=timestamps,
         coins=coin_index,
-        symbols=pd.Series(symbols, index=coin_index, name=SYMBOL),
+        symbols=pd.Series(symbol_names[latest_symbol], index=coin_index, name=SYMBOL),
         price=matrices[PRICE],
         market_cap=matrices[MARKET_CAP],
         volume=matrices[VOLUME],
@@ -61,7 +61,7 @@ def _time_codes(stamps: pd.Series) -> tuple[np.ndarray, pd.DatetimeIndex]:
     """Row codes of each timestamp; a linear scan when sorted (validated frames are)."""
     if not stamps.is_monotonic_increasing:
         codes, uniques = pd.factorize(stamps, sort=True)
-        return codes, pd.DatetimeIndex(uniques)
+        return codes.astype(np.int64), pd.DatetimeIndex(uniques)
     values = stamps.to_numpy(dtype="datetime64[ns]")  # UTC instants; avoids boxing Timestamps
     starts = np.empty(len(values), dtype=bool)
     starts[:1] = True
@@ -75,6 +75,8 @@ def _codes(labels: pd.Series) -> tuple[np.ndarray, np.ndarray]:
         codes, uniques = pd.factorize(labels, sort=True)
         return codes, np.asarray(uniques, dtype=object).astype(str)
     codes = labels.cat.codes.to_numpy()
-    used = np.bincount(codes, minlength=len(labels.cat.categories)) > 0
-    renumber = np.cumsum(used) - 1
-    return renumber[codes], labels.cat.categories.to_numpy(dtype=object)[used].astype(str)
+    names = labels.cat.categories.to_numpy(dtype=object).astype(str)
+    used = np.bincount(codes, minlength=len(names)) > 0
+    if used.all():  # the usual case: the small codes serve as they are
+        return codes, names
+    return (np.cumsum(used) - 1)[codes], names[used]

@@ -37,10 +37,11 @@ simulate_generic_market(int(sys.argv[1]), int(sys.argv[2]), seed=7).to_parquet(s
 """
 
 
-def measure(step: Callable[[], object], repeat: int) -> tuple[float, float, object]:
-    """Median seconds over ``repeat`` untraced runs, then one traced run for peak MB allocated."""
+def measure(step: Callable[[], object], repeat: int) -> tuple[float, float, float, object]:
+    """Seconds of the first (cold) run, median of ``repeat`` warm runs after it, and one traced
+    run's peak MB allocated. Cold runs pay the machine's first touch of fresh memory pages."""
     seconds, result = [], None
-    for _ in range(repeat):
+    for _ in range(repeat + 1):
         began = time.perf_counter()
         result = step()
         seconds.append(time.perf_counter() - began)
@@ -48,7 +49,7 @@ def measure(step: Callable[[], object], repeat: int) -> tuple[float, float, obje
     step()
     peak = tracemalloc.get_traced_memory()[1] / 2**20
     tracemalloc.stop()
-    return statistics.median(seconds), peak, result
+    return seconds[0], statistics.median(seconds[1:]), peak, result
 
 
 def peak_rss_mb() -> float:
@@ -86,11 +87,11 @@ def main() -> None:
     members = generic_sector_members(options.coins)
     rss_with_frame = peak_rss_mb()
     as_of = frame["timestamp"].max()
-    rows: list[tuple[str, float, float]] = []
+    rows: list[tuple[str, float, float, float]] = []
 
     def timed(name: str, step: Callable[[], object]) -> object:
-        seconds, peak, result = measure(step, options.repeat)
-        rows.append((name, seconds, peak))
+        cold, warm, peak, result = measure(step, options.repeat)
+        rows.append((name, cold, warm, peak))
         return result
 
     panel = timed("tidy frame -> panel (matrices)", lambda: market_panel(frame))
@@ -108,44 +109,40 @@ def main() -> None:
     timed(
         "volume & cap share over time, full year", lambda: sector_shares(panel, members, every_row)
     )
-    layer_total = sum(seconds for _, seconds, _ in rows)
+    rows.append(("WHOLE LAYER (target < 1.5 s)", *(sum(r[i] for r in rows) for i in (1, 2)), 0.0))
     rss_after_layer = peak_rss_mb()
 
-    ours = lambda: sector_totals(market_panel(frame).market_cap, membership)  # noqa: E731
-    ours_seconds, ours_peak, ours_result = measure(ours, options.repeat)
-    duck_seconds, duck_peak, duck_result = measure(
-        lambda: duckdb_sector_caps(frame, members), options.repeat
+    ours = measure(
+        lambda: sector_totals(market_panel(frame).market_cap, membership), options.repeat
     )
-    check = duck_result.pivot(index="timestamp", columns="sector", values="market_cap").sort_index()
-    assert np.allclose(check.to_numpy(), ours_result, rtol=1e-9), "DuckDB and the layer disagree"
+    duck = measure(lambda: duckdb_sector_caps(frame, members), options.repeat)
+    check = duck[3].pivot(index="timestamp", columns="sector", values="market_cap").sort_index()
+    assert np.allclose(check.to_numpy(), ours[3], rtol=1e-9), "DuckDB and the layer disagree"
+    aggregation = [
+        ("aisector (categorical codes -> matrix -> matmul)", *ours[:3]),
+        ("DuckDB (join + GROUP BY on the same DataFrame)", *duck[:3]),
+        ("ratio aisector / DuckDB (target <= 1.0)", ours[0] / duck[0], ours[1] / duck[1], 0.0),
+    ]
+    print(
+        f"\n{options.coins} coins x {options.hours} hours = {len(frame):,} rows (simulated in "
+        f"{generated:.1f} s); cold = first run, warm = median of the next {options.repeat}\n"
+    )
+    print_table("pandas layer step", rows)
+    print_table("sector market-cap aggregation, from the tidy frame", aggregation)
+    print(
+        f"peak RSS: {rss_with_frame:.0f} MB with the frame loaded, {rss_after_layer:.0f} MB after "
+        "the layer (target < 1536 MB)"
+    )
 
-    print(
-        f"\n{options.coins} coins x {options.hours} hours = {len(frame):,} rows "
-        f"(simulated in {generated:.1f} s); median of {options.repeat} runs\n"
-    )
-    print(f"| {'step':<58} | {'seconds':>8} | {'peak MB':>8} |")
-    print(f"|{'-' * 60}|{'-' * 10}:|{'-' * 10}:|")
-    for name, seconds, peak in rows:
-        print(f"| {name:<58} | {seconds:>8.3f} | {peak:>8.0f} |")
-    print(f"| {'WHOLE LAYER (target < 1.5 s)':<58} | {layer_total:>8.3f} | {'':>8} |")
+
+def print_table(title: str, rows: list[tuple[str, float, float, float]]) -> None:
+    """A Markdown table: step, cold s, warm s, peak MB (blank where not measured)."""
+    print(f"| {title:<58} |   cold s |   warm s |  peak MB |")
+    print(f"|{'-' * 60}|{'-' * 9}:|{'-' * 9}:|{'-' * 9}:|")
+    for name, cold, warm, peak in rows:
+        peak_text = f"{peak:>8.0f}" if peak else " " * 8
+        print(f"| {name:<58} | {cold:>8.3f} | {warm:>8.3f} | {peak_text} |")
     print()
-    print(
-        f"| {'sector market-cap aggregation, from the tidy frame':<58} | {'seconds':>8} | {'peak MB':>8} |"
-    )
-    print(f"|{'-' * 60}|{'-' * 10}:|{'-' * 10}:|")
-    print(
-        f"| {'aisector (categorical codes -> matrix -> matmul)':<58} | {ours_seconds:>8.3f} | {ours_peak:>8.0f} |"
-    )
-    print(
-        f"| {'DuckDB (join + GROUP BY on the same DataFrame)':<58} | {duck_seconds:>8.3f} | {duck_peak:>8.0f} |"
-    )
-    print(
-        f"| {'ratio aisector / DuckDB (target <= 1.0)':<58} | {ours_seconds / duck_seconds:>8.2f} | {'':>8} |"
-    )
-    print()
-    print(
-        f"peak RSS: {rss_with_frame:.0f} MB with the frame loaded, {rss_after_layer:.0f} MB after the layer (target < 1536 MB)"
-    )
 
 
 if __name__ == "__main__":
