@@ -17,6 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from aisector.errors import SourceError
+from aisector.events import Event, load_events
 from aisector.market_data import MarketData, load_market
 from aisector.sectors import SectorBook, load_sectors
 from aisector.views import SectorViews
@@ -26,6 +27,12 @@ SECTORS_TTL = timedelta(seconds=30)  # an edited sectors file shows up within ha
 MARKET_TTL = timedelta(minutes=5)  # CoinGecko's market data refreshes every 1-5 minutes
 VIEWS_TTL = MARKET_TTL  # views derive from one market snapshot and expire with it
 MAX_VIEWS = 128  # windows × methods × caps × sector picks actually used
+
+
+@st.cache_data(ttl=SECTORS_TTL, show_spinner=False)
+def market_events() -> tuple[Event, ...]:
+    """The shipped events file (TRUMP and MELANIA launches, inauguration, Stargate)."""
+    return load_events()
 
 
 @st.cache_data(ttl=SECTORS_TTL, show_spinner=False)

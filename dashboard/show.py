@@ -6,6 +6,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from aisector.summary import escape_markdown
+
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 
 
@@ -17,3 +19,9 @@ def chart(figure: go.Figure, key: str) -> None:
 def table(text: pd.DataFrame) -> None:
     """A small text table (Markdown cells) with row lines only."""
     st.table(text, hide_index=True, border="horizontal")
+
+
+def what_moved(headline: str, sentences: tuple[str, ...]) -> None:
+    """The plain-language summary the report also uses; token names are escaped, never markup."""
+    bullets = "\n".join(f"- {escape_markdown(sentence)}" for sentence in sentences)
+    st.markdown(f"**{escape_markdown(headline)}**\n\n{bullets}")

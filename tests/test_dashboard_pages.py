@@ -75,6 +75,12 @@ def test_ai_agents_card_shows_the_offline_story_in_percent(offline: AppTest) -> 
     assert card.value == "+10.47%"  # the AI-agent sector's market cap is +10.47% over 24 h
 
 
+def test_rotation_page_says_what_moved_where_in_words(offline: AppTest) -> None:
+    text = markdown_text(offline)
+    assert "AI agents led the last 24h (+10.47%)" in text
+    assert "PIPPIN +104.82%" in text
+
+
 def test_changing_the_window_reruns_and_changes_the_numbers(offline: AppTest) -> None:
     before = [m.value for m in offline.metric]
     offline.segmented_control(key="window").set_value("7d").run()

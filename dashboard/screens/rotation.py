@@ -2,9 +2,9 @@
 
 import streamlit as st
 
-from aisector.events import load_events
+from aisector.summary import headline, window_sentences
 from analytics.shares import MARKET_CAP_SHARE, VOLUME_SHARE
-from dashboard import cards, charts, context, grids, show
+from dashboard import cache, cards, charts, context, grids, show
 from dashboard.downloads import csv_button
 from dashboard.formatting import utc_time
 from dashboard.labels import method_label
@@ -14,7 +14,7 @@ context.require_sectors(page)
 views = page.views()
 window, method, data = views.window, page.selection.method, page.data
 labels, colors = page.book.labels(), page.book.colors()
-events = load_events()  # the shipped market events, drawn where they fall in the window
+events = cache.market_events()  # drawn where they fall in the window
 
 st.title("Sector rotation")
 st.caption(
@@ -27,6 +27,7 @@ show.chart(charts.index_chart(views.index, method, labels, colors, events), "ind
 csv_button(views.index, "index", window, data)
 
 with summary:
+    show.what_moved(headline(views), window_sentences(views))
     cards.sector_cards(views.sectors, method, window, colors)
     with st.expander("Sector table", icon=":material/table:"):
         show.table(grids.sector_table(views.sectors))
