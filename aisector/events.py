@@ -9,11 +9,11 @@ from __future__ import annotations
 import datetime as dt
 import tomllib
 from dataclasses import dataclass
-from importlib import resources
 from pathlib import Path
 
 import pandas as pd
 
+from aisector.config_files import read_config_text, shipped
 from aisector.errors import ConfigError
 
 _KEYS = {"date", "label"}
@@ -28,18 +28,13 @@ class Event:
 
 
 def default_events_path() -> Path:
-    return Path(str(resources.files("aisector") / "defaults" / "events.toml"))
+    return shipped("events.toml")
 
 
 def load_events(path: str | Path | None = None) -> tuple[Event, ...]:
     """Read an events file (the shipped default when ``path`` is None)."""
     path = Path(path) if path is not None else default_events_path()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ConfigError(f"cannot read events file {path}: {error.strerror}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"events file {path} is not UTF-8 text") from None
+    text = read_config_text(path, "events")
     return parse_events(text, origin=str(path))
 
 

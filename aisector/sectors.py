@@ -11,11 +11,11 @@ import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from importlib import resources
 from pathlib import Path
 
 import pandas as pd
 
+from aisector.config_files import read_config_text, shipped
 from aisector.errors import ConfigError
 from analytics.schema import COIN_ID, SECTOR, TIMESTAMP
 
@@ -105,18 +105,13 @@ class SectorBook:
 
 
 def default_sectors_path() -> Path:
-    return Path(str(resources.files("aisector") / "defaults" / "sectors.toml"))
+    return shipped("sectors.toml")
 
 
 def load_sectors(path: str | Path | None = None) -> SectorBook:
     """Read a sectors file (the shipped default when ``path`` is None)."""
     path = Path(path) if path is not None else default_sectors_path()
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as error:
-        raise ConfigError(f"cannot read sectors file {path}: {error.strerror}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"sectors file {path} is not UTF-8 text") from None
+    text = read_config_text(path, "sectors")
     return parse_sectors(text, origin=str(path))
 
 
