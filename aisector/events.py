@@ -15,6 +15,7 @@ import pandas as pd
 
 from aisector.config_files import read_config_text, shipped
 from aisector.errors import ConfigError
+from aisector.sectors import SectorBook
 
 _KEYS = {"date", "label"}
 
@@ -69,3 +70,14 @@ def _instant(value: object, where: str) -> pd.Timestamp:
         raise ConfigError(f"{where} needs a date like 2025-01-20 or 2025-01-20T17:00:00Z")
     stamp = pd.Timestamp(value)
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def chart_events(book: SectorBook, path: str | Path | None = None) -> tuple[Event, ...]:
+    """The events file's events plus each coin-id switch the sectors file declares, in time
+    order: an id switch (AI16Z -> elizaos) is a break in a coin's series, shown, not spliced."""
+    breaks = book.id_breaks()
+    switches = tuple(
+        Event(pd.Timestamp(row.timestamp), f"{row.coin_id}: id {row.from_id} → {row.to_id}")
+        for row in breaks.itertuples(index=False)
+    )
+    return tuple(sorted((*load_events(path), *switches), key=lambda event: event.timestamp))

@@ -24,7 +24,7 @@ import plotly.graph_objects as go
 
 from aisector import summary
 from aisector.errors import ExportError
-from aisector.events import load_events
+from aisector.events import chart_events
 from aisector.exports import csv_text, export_provenance
 from aisector.market_data import MarketData
 from aisector.report_html import Badge, Page, Section, report_page
@@ -97,7 +97,7 @@ def report_charts(
 ) -> dict[str, go.Figure]:
     """The window's charts, named as their PNG files: index, volume share, top movers."""
     labels, colors, window = book.labels(), book.colors(), views.window
-    events = load_events()
+    events = chart_events(book)
     method = CAPPED_CAP_WEIGHTED if max_weight is not None else CAP_WEIGHTED
     share_title = f"24h volume share by sector · last {window}"
     return {

@@ -17,7 +17,7 @@ import pandas as pd
 import streamlit as st
 
 from aisector.errors import SourceError
-from aisector.events import Event, load_events
+from aisector.events import Event, chart_events
 from aisector.market_data import MarketData, load_market
 from aisector.sectors import SectorBook, load_sectors
 from aisector.views import SectorViews
@@ -30,9 +30,10 @@ MAX_VIEWS = 128  # windows × methods × caps × sector picks actually used
 
 
 @st.cache_data(ttl=SECTORS_TTL, show_spinner=False)
-def market_events() -> tuple[Event, ...]:
-    """The shipped events file (TRUMP and MELANIA launches, inauguration, Stargate)."""
-    return load_events()
+def market_events(book: SectorBook) -> tuple[Event, ...]:
+    """The shipped events (TRUMP and MELANIA launches, inauguration, Stargate) and the sectors
+    file's coin-id switches."""
+    return chart_events(book)
 
 
 @st.cache_data(ttl=SECTORS_TTL, show_spinner=False)

@@ -65,3 +65,16 @@ def test_mistakes_are_one_line_config_errors(text, message):
 def test_a_missing_file_is_a_config_error(tmp_path):
     with pytest.raises(ConfigError, match="cannot read events file"):
         load_events(tmp_path / "nope.toml")
+
+
+def test_chart_events_add_the_sectors_file_id_switches_in_time_order():
+    from aisector.events import chart_events
+    from aisector.sectors import load_sectors, parse_sectors
+
+    events = chart_events(load_sectors())
+    assert [e.timestamp for e in events] == sorted(e.timestamp for e in events)
+    switch = events[-1]
+    assert switch.label == "ai16z: id ai16z → elizaos"
+    assert switch.timestamp == pd.Timestamp("2025-11-06T00:00Z")
+    plain = parse_sectors('[sectors.a]\ncoins = ["x"]\n')
+    assert [e.label for e in chart_events(plain)] == [e.label for e in events[:-1]]
