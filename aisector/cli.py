@@ -20,6 +20,7 @@ import pandas as pd
 from aisector import __version__
 from aisector.collector import DEFAULT_BACKFILL_DAYS, collect, collect_spec
 from aisector.errors import AisectorError, ConfigError
+from aisector.events import chart_events
 from aisector.exports import export_provenance, write_csv
 from aisector.market_data import load_market
 from aisector.progress import Progress
@@ -67,6 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     dashboard = commands.add_parser("dashboard", help="start the web dashboard")
     _common_options(dashboard)
+    _events_option(dashboard)
     dashboard.add_argument("--port", type=int, default=8501, help="port to serve on (default 8501)")
     dashboard.set_defaults(run=run_dashboard)
     export = commands.add_parser("export", help="write a table as CSV (+ provenance .json)")
@@ -123,7 +125,16 @@ def _report_command(commands: argparse._SubParsersAction) -> None:
         "--no-png", action="store_true", help="skip the PNG charts (they need Chrome or Chromium)"
     )
     _common_options(report)
+    _events_option(report)
     report.set_defaults(run=run_report)
+
+
+def _events_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--events",
+        type=Path,
+        help="events TOML file drawn on the time charts (default: the shipped one)",
+    )
 
 
 def _common_options(command: argparse.ArgumentParser, source_help: str = SOURCE_HELP) -> None:
@@ -165,7 +176,10 @@ def run_report(options: argparse.Namespace) -> int:
         window_length(window)
     book = load_sectors(options.sectors)
     data = load_market(options.source, book)
-    done = write_report(data, book, options.out, windows, options.max_weight, not options.no_png)
+    events = chart_events(book, options.events)
+    done = write_report(
+        data, book, options.out, windows, options.max_weight, not options.no_png, events
+    )
     for warning in data.warnings:
         print(f"aisector: warning: {redact(warning)}", file=sys.stderr)
     if done.png.startswith("skipped") and not options.no_png:
@@ -192,7 +206,7 @@ def run_collect(options: argparse.Namespace) -> int:
 
 
 def run_dashboard(options: argparse.Namespace) -> int:
-    load_sectors(options.sectors)  # a broken sectors file fails here, not in the browser
+    chart_events(load_sectors(options.sectors), options.events)  # broken files fail here
     app = resources.files("dashboard") / "app.py"
     command = [
         sys.executable,
@@ -205,8 +219,9 @@ def run_dashboard(options: argparse.Namespace) -> int:
         *streamlit_flags(Path(str(app)).parent.parent / ".streamlit" / "config.toml"),
     ]
     command += ["--", "--source", options.source]
-    if options.sectors:
-        command += ["--sectors", str(options.sectors.resolve())]
+    for flag, path in (("--sectors", options.sectors), ("--events", options.events)):
+        if path:
+            command += [flag, str(path.resolve())]
     return subprocess.call(command, env=os.environ.copy())
 
 

@@ -24,7 +24,7 @@ import plotly.graph_objects as go
 
 from aisector import summary
 from aisector.errors import ExportError
-from aisector.events import chart_events
+from aisector.events import Event
 from aisector.exports import csv_text, export_provenance
 from aisector.market_data import MarketData
 from aisector.report_html import Badge, Page, Section, report_page
@@ -75,6 +75,7 @@ def write_report(
     windows: Sequence[str] = DEFAULT_WINDOWS,
     max_weight: float | None = None,
     png: bool = True,
+    events: Sequence[Event] = (),
 ) -> ReportResult:
     """Write the report folder for ``data.as_of`` under ``out``, unless it is already there."""
     folder = Path(out) / report_folder_name(data.as_of)
@@ -82,7 +83,7 @@ def write_report(
         return ReportResult(folder, created=False, png="unchanged")
     views = {w: build_views(data, book, w, max_weight=max_weight) for w in windows}
     with _staging(Path(out), folder.name) as staging:
-        png_note = _write_contents(staging, data, book, views, png, max_weight)
+        png_note = _write_contents(staging, data, book, views, png, max_weight, events)
         created = _publish(staging, folder)
     return ReportResult(folder, created, png_note if created else "unchanged")
 
@@ -93,11 +94,10 @@ def report_folder_name(as_of: pd.Timestamp) -> str:
 
 
 def report_charts(
-    views: SectorViews, book: SectorBook, max_weight: float | None
+    views: SectorViews, book: SectorBook, max_weight: float | None, events: Sequence[Event] = ()
 ) -> dict[str, go.Figure]:
     """The window's charts, named as their PNG files: index, volume share, top movers."""
     labels, colors, window = book.labels(), book.colors(), views.window
-    events = chart_events(book)
     method = CAPPED_CAP_WEIGHTED if max_weight is not None else CAP_WEIGHTED
     share_title = f"24h volume share by sector · last {window}"
     return {
@@ -116,9 +116,10 @@ def _write_contents(
     views: Mapping[str, SectorViews],
     png: bool,
     max_weight: float | None,
+    events: Sequence[Event],
 ) -> str:
     """Every file of the report into ``folder``; returns what became of the PNGs."""
-    figures = {w: report_charts(v, book, max_weight) for w, v in views.items()}
+    figures = {w: report_charts(v, book, max_weight, events) for w, v in views.items()}
     _write_tables(folder / "tables", views, data.label)
     caption = f"{data.label} · as of {utc_time(data.as_of)}"
     png_note = _write_pngs(folder / "charts", figures, caption) if png else "skipped (--no-png)"

@@ -30,10 +30,10 @@ MAX_VIEWS = 128  # windows × methods × caps × sector picks actually used
 
 
 @st.cache_data(ttl=SECTORS_TTL, show_spinner=False)
-def market_events(book: SectorBook) -> tuple[Event, ...]:
-    """The shipped events (TRUMP and MELANIA launches, inauguration, Stargate) and the sectors
-    file's coin-id switches."""
-    return chart_events(book)
+def market_events(book: SectorBook, path: str | None) -> tuple[Event, ...]:
+    """The events file's events (shipped: TRUMP and MELANIA launches, inauguration, Stargate) and
+    the sectors file's coin-id switches."""
+    return chart_events(book, path)
 
 
 @st.cache_data(ttl=SECTORS_TTL, show_spinner=False)

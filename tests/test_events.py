@@ -78,3 +78,52 @@ def test_chart_events_add_the_sectors_file_id_switches_in_time_order():
     assert switch.timestamp == pd.Timestamp("2025-11-06T00:00Z")
     plain = parse_sectors('[sectors.a]\ncoins = ["x"]\n')
     assert [e.label for e in chart_events(plain)] == [e.label for e in events[:-1]]
+
+
+def test_report_draws_a_users_own_events_file(tmp_path):
+    from aisector.cli import main
+
+    events = tmp_path / "events.toml"
+    events.write_text('[[events]]\ndate = 2025-01-21T12:00:00Z\nlabel = "Desk call"\n')
+    out = tmp_path / "reports"
+    assert (
+        main(
+            [
+                "report",
+                "--source",
+                "offline",
+                "--out",
+                str(out),
+                "--no-png",
+                "--events",
+                str(events),
+            ]
+        )
+        == 0
+    )
+    page = next(out.glob("*/report.html")).read_text(encoding="utf-8")
+    assert "Desk call" in page
+    assert "TRUMP launch" not in page  # the user's file replaces the shipped one
+
+
+def test_a_broken_events_file_stops_the_report_with_one_line(tmp_path, capsys):
+    from aisector.cli import main
+
+    events = tmp_path / "events.toml"
+    events.write_text("[[events]]\nlabel = 'no date'\n")
+    assert (
+        main(["report", "--source", "offline", "--out", str(tmp_path), "--events", str(events)])
+        == 2
+    )
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("aisector: error: ") and "\n" not in err
+    assert not list(tmp_path.glob("*/report.html"))
+
+
+def test_dashboard_reads_the_events_option():
+    from dashboard.launch import launch_options
+
+    assert (
+        launch_options(["--source", "offline", "--events", "/x/events.toml"]).events
+        == "/x/events.toml"
+    )

@@ -14,7 +14,7 @@ context.require_sectors(page)
 views = page.views()
 window, method, data = views.window, page.selection.method, page.data
 labels, colors = page.book.labels(), page.book.colors()
-events = cache.market_events(page.book)  # drawn where they fall in the window
+events = cache.market_events(page.book, page.launch.events)  # drawn where they fall
 
 st.title("Sector rotation")
 st.caption(
