@@ -8,6 +8,9 @@ import pandas as pd
 
 from aisector.market_data import MarketData
 from aisector.sectors import SectorBook
+from analytics.correlation import sector_correlation
+from analytics.flows import market_cap_change_usd, rotation_flows
+from analytics.shares import VOLUME_SHARE
 from analytics.tables import (
     contributions_table,
     index_table,
@@ -33,6 +36,9 @@ class SectorViews:
     movers: pd.DataFrame
     rotation_vs_market: pd.DataFrame  # RS against every tracked coin instead of the benchmark
     contributions: pd.DataFrame  # each member's part of its sector's cap-weighted return
+    cap_changes: pd.DataFrame  # each sector's market cap at both window ends and the USD change
+    flows: pd.DataFrame  # estimated volume-share flows from losing to gaining sectors
+    correlation: pd.DataFrame  # sector x sector correlation of cap-weighted index step returns
 
     def table(self, name: str) -> pd.DataFrame:
         """A table by its export name: tokens, sectors, index, rotation or movers."""
@@ -50,14 +56,19 @@ def build_views(
     as_of = as_of if as_of is not None else data.as_of
     members = book.members()
     tokens = tokens_table(data.panel, members, as_of, window)
+    index = index_table(data.panel, members, as_of, window, max_weight)
+    rotation = rotation_table(data.panel, members, as_of, window, book.benchmark)
     return SectorViews(
         as_of=as_of,
         window=window,
         tokens=tokens,
         sectors=sectors_table(data.panel, members, as_of, window, max_weight, book.labels()),
-        index=index_table(data.panel, members, as_of, window, max_weight),
-        rotation=rotation_table(data.panel, members, as_of, window, book.benchmark),
+        index=index,
+        rotation=rotation,
         movers=top_movers(tokens, TOP_MOVERS),
         rotation_vs_market=rotation_table(data.panel, members, as_of, window),
         contributions=contributions_table(data.panel, members, as_of, window),
+        cap_changes=market_cap_change_usd(data.panel, members, as_of, window),
+        flows=rotation_flows(rotation, VOLUME_SHARE),
+        correlation=sector_correlation(index),
     )

@@ -14,6 +14,7 @@ import pandas as pd
 import plotly.graph_objects as go
 
 from aisector.events import Event
+from analytics.flows import CAP_CHANGE_USD, SHARE_POINTS, SOURCE_SECTOR, TARGET_SECTOR
 from analytics.index import BASE_LEVEL, LEVEL, METHOD
 from analytics.rotation import (
     CENTRE,
@@ -25,8 +26,8 @@ from analytics.rotation import (
     RS_RATIO,
     WEAKENING,
 )
-from analytics.schema import SECTOR, SYMBOL, TIMESTAMP
-from analytics.tables import CHANGE, SECTORS
+from analytics.schema import COIN_ID, MARKET_CAP, SECTOR, SYMBOL, TIMESTAMP
+from analytics.tables import CHANGE, SECTORS, TURNOVER
 from dashboard.labels import method_label
 
 FONT = "'Source Sans Pro', 'Source Sans 3', 'Segoe UI', Helvetica, Arial, sans-serif"
@@ -35,6 +36,9 @@ MUTED_COLOR = "#64748b"
 GRID_COLOR = "#e2e8f0"
 FALLBACK_COLOR = "#94a3b8"
 HEIGHT = 380
+GAIN_COLOR = "#15803d"
+LOSS_COLOR = "#b91c1c"
+DIVERGING_SCALE = [[0.0, LOSS_COLOR], [0.5, "#f8fafc"], [1.0, GAIN_COLOR]]
 BAR_HEIGHT = 34
 TIME_AXIS = "Time (UTC)"
 UTC_HOVER = "%Y-%m-%d %H:%M UTC"
@@ -237,6 +241,127 @@ def movers_chart(
     layout = _layout(f"Top movers · {window}", x_axis, y_axis, "closest")
     layout |= {"bargap": 0.25, "height": max(HEIGHT, BAR_HEIGHT * len(ranked) + 140)}
     return go.Figure(data=traces, layout=layout)
+
+
+def cap_change_chart(
+    cap_changes: pd.DataFrame,
+    window: str,
+    labels: Mapping[str, str],
+    colors: Mapping[str, str],
+) -> go.Figure:
+    """Each sector's market-cap change in USD over the window: where value was added or lost."""
+    names = [labels.get(s, s) for s in cap_changes[SECTOR]]
+    bar = go.Bar(
+        x=names,
+        y=cap_changes[CAP_CHANGE_USD],
+        marker={"color": [colors.get(s, FALLBACK_COLOR) for s in cap_changes[SECTOR]]},
+        texttemplate="%{y:$.3s}",
+        textposition="outside",
+        cliponaxis=False,
+        hovertemplate="%{x}: %{y:$,.0f}<extra></extra>",
+    )
+    y_axis = _axis("Market-cap change (USD)") | {"tickformat": "$.2s"}
+    layout = _layout(f"Market-cap change by sector · {window}", _axis("Sector"), y_axis, "closest")
+    layout |= {"showlegend": False}
+    return go.Figure(data=[bar], layout=layout)
+
+
+def flow_sankey(
+    flows: pd.DataFrame,
+    window: str,
+    labels: Mapping[str, str],
+    colors: Mapping[str, str],
+) -> go.Figure:
+    """ESTIMATED volume-share flows from losing to gaining sectors (pro rata), in share points."""
+    sources = [f"from:{s}" for s in pd.unique(flows[SOURCE_SECTOR])]
+    targets = [f"to:{s}" for s in pd.unique(flows[TARGET_SECTOR])]
+    nodes = pd.Index([*sources, *targets])
+    sectors = [node.split(":", 1)[1] for node in nodes]
+    link_values = flows[SHARE_POINTS] * 100
+    sankey = go.Sankey(
+        node={
+            "label": [labels.get(s, s) for s in sectors],
+            "color": [colors.get(s, FALLBACK_COLOR) for s in sectors],
+            "pad": 18,
+            "hovertemplate": "%{label}: %{value:.2f} pts<extra></extra>",
+        },
+        link={
+            "source": nodes.get_indexer("from:" + flows[SOURCE_SECTOR]),
+            "target": nodes.get_indexer("to:" + flows[TARGET_SECTOR]),
+            "value": link_values,
+            "color": "rgba(148,163,184,0.45)",
+            "hovertemplate": "%{source.label} → %{target.label}: "
+            "%{value:.2f} pts (estimate)<extra></extra>",
+        },
+        valueformat=".2f",
+        valuesuffix=" pts",
+    )
+    title = f"Estimated flow of 24h-volume share · {window} (estimate, pro rata)"
+    layout = _layout(title, _axis(""), _axis(""), "closest")
+    return go.Figure(data=[sankey], layout=layout)
+
+
+def token_treemap(
+    tokens: pd.DataFrame,
+    window: str,
+    labels: Mapping[str, str],
+) -> go.Figure:
+    """Tokens sized by market cap, coloured by the window's move, grouped by first sector."""
+    shown = tokens[(tokens[MARKET_CAP] > 0) & (tokens[SECTORS] != "")]
+    first = shown[SECTORS].str.split(";").str[0]
+    sectors = list(pd.unique(first))
+    leaf_hover = [
+        f"<b>{symbol}</b><br>Market cap ${cap:,.0f}<br>{window} move {_hover_percent(move, '+')}"
+        f"<br>Turnover {_hover_percent(turnover, '')}"
+        for symbol, cap, move, turnover in zip(
+            shown[SYMBOL], shown[MARKET_CAP], shown[CHANGE], shown[TURNOVER], strict=True
+        )
+    ]
+    treemap = go.Treemap(
+        ids=[f"sector:{s}" for s in sectors] + [f"coin:{c}" for c in shown[COIN_ID]],
+        labels=[*(labels.get(s, s) for s in sectors), *shown[SYMBOL]],
+        parents=["" for _ in sectors] + [f"sector:{s}" for s in first],
+        values=[0.0 for _ in sectors] + list(shown[MARKET_CAP]),
+        hovertext=[labels.get(s, s) for s in sectors] + leaf_hover,
+        hoverinfo="text",
+        marker={
+            "colors": [0.0 for _ in sectors] + list(shown[CHANGE].fillna(0.0)),
+            "colorscale": DIVERGING_SCALE,
+            "cmid": 0.0,
+            "colorbar": {"title": {"text": f"{window} move"}, "tickformat": "+.0%"},
+        },
+        texttemplate="%{label}",
+    )
+    layout = _layout(f"Tokens by market cap · colour = {window} move", {}, {}, "closest")
+    layout |= {"height": 520, "margin": {"l": 10, "r": 10, "t": 60, "b": 10}}
+    return go.Figure(data=[treemap], layout=layout)
+
+
+def _hover_percent(fraction: float, sign: str) -> str:
+    """A fraction as percent with two decimals for hover text; – when missing."""
+    return "–" if pd.isna(fraction) else f"{fraction * 100:{sign}.2f}%"
+
+
+def correlation_heatmap(
+    correlation: pd.DataFrame, window: str, labels: Mapping[str, str]
+) -> go.Figure:
+    """The sectors' return correlation matrix with the values written in: who moves together."""
+    names = [labels.get(s, s) for s in correlation.columns]
+    heatmap = go.Heatmap(
+        z=correlation.to_numpy(),
+        x=names,
+        y=names,
+        zmin=-1.0,
+        zmax=1.0,
+        zmid=0.0,
+        colorscale=DIVERGING_SCALE,
+        texttemplate="%{z:.2f}",
+        hovertemplate="%{y} × %{x}: %{z:.3f}<extra></extra>",
+    )
+    title = f"Correlation of cap-weighted index step returns · {window}"
+    y_axis = _axis("") | {"autorange": "reversed", "showgrid": False}
+    layout = _layout(title, _axis("") | {"showgrid": False}, y_axis, "closest")
+    return go.Figure(data=[heatmap], layout=layout)
 
 
 def _padded_range(values: pd.Series, pad: float = 0.3) -> list[float]:

@@ -18,6 +18,7 @@ PAGES = (
     "screens/rotation_graph.py",
     "screens/breakdown.py",
     "screens/tokens.py",
+    "screens/flows.py",
     "screens/methodology.py",
 )
 OFFLINE_LABEL = "offline – simulated market"
@@ -122,10 +123,53 @@ def test_every_page_renders_with_the_badge(offline: AppTest, page: str) -> None:
 
 def test_tokens_page_has_movers_and_the_token_table_with_downloads(offline: AppTest) -> None:
     offline.switch_page("screens/tokens.py").run()
-    assert len(plotly_charts(offline)) == 1
+    assert len(plotly_charts(offline)) == 3  # movers, market map, sector correlation
     assert len(offline.table) == 1  # top movers
     assert len(offline.dataframe) == 1  # every token
-    assert [b.key for b in offline.get("download_button")] == ["download_movers", "download_tokens"]
+    assert [b.key for b in offline.get("download_button")] == [
+        "download_movers",
+        "download_tokens",
+        "download_correlation",
+    ]
+
+
+def test_tokens_page_maps_caps_and_moves_and_correlates_sectors(offline: AppTest) -> None:
+    offline.switch_page("screens/tokens.py").run()
+    assert not offline.exception
+    _, treemap, heatmap = (figure_of(c) for c in plotly_charts(offline))
+    tiles = treemap.data[0]
+    assert tiles.type == "treemap"
+    assert tiles.marker.cmid == 0
+    assert any("PIPPIN" in text and "+104.82%" in text for text in tiles.hovertext)
+    assert any("Turnover" in text for text in tiles.hovertext)
+    cells = heatmap.data[0]
+    assert cells.type == "heatmap"
+    assert cells.texttemplate == "%{z:.2f}"
+    assert len(cells.x) == 4  # one row and column per sector
+
+
+def test_flows_page_shows_cap_change_shares_and_the_estimated_sankey(offline: AppTest) -> None:
+    offline.switch_page("screens/flows.py").run()
+    assert not offline.exception
+    assert not offline.error
+    bars, shares, sankey = (figure_of(c) for c in plotly_charts(offline))
+    assert bars.data[0].type == "bar"
+    assert len(shares.data) == 4  # one stacked market-cap share per sector
+    assert sankey.data[0].type == "sankey"
+    assert "estimate" in sankey.layout.title.text
+    assert "pro rata" in "\n".join(c.value for c in offline.caption)
+    assert [b.key for b in offline.get("download_button")] == [
+        "download_cap_changes",
+        "download_flows",
+    ]
+
+
+def test_flows_page_renders_for_every_window(offline: AppTest) -> None:
+    offline.switch_page("screens/flows.py").run()
+    for window in ("7d", "30d"):
+        offline.segmented_control(key="window").set_value(window).run()
+        assert not offline.exception
+        assert len(plotly_charts(offline)) == 3
 
 
 def test_methodology_page_states_the_formulas(offline: AppTest) -> None:

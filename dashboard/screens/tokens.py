@@ -19,6 +19,14 @@ with table:
     show.table(grids.movers_table(views.movers, window, labels))
     csv_button(views.movers, "movers", window, data)
 
+st.subheader("Market map")
+show.chart(charts.token_treemap(views.tokens, window, labels), "token_treemap")
+st.caption(
+    "Area is market cap, colour the price move over the window (red loss, green gain, white flat). "
+    "A coin in several sectors sits under its first. Hover for exact cap, move and turnover "
+    "(24h volume / market cap)."
+)
+
 st.subheader("All tokens")
 st.caption(
     f"{len(views.tokens)} coins in the sectors shown, largest market cap first · prices and 24h "
@@ -29,3 +37,11 @@ st.dataframe(
     grids.token_grid(views.tokens, labels), hide_index=True, placeholder=MISSING, height="content"
 )
 csv_button(views.tokens, "tokens", window, data)
+
+st.subheader("Sector correlation")
+show.chart(charts.correlation_heatmap(views.correlation, window, labels), "sector_correlation")
+st.caption(
+    "Pearson correlation of the sectors' cap-weighted index returns, step by step over the window. "
+    "Rotation between two sectors is easiest to see when they correlate little."
+)
+csv_button(views.correlation.reset_index(), "correlation", window, data)
