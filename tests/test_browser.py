@@ -161,3 +161,18 @@ def test_relative_rotation_page_draws_its_graph(page) -> None:
     graph.wait_for(timeout=RENDER_TIMEOUT_MS)
     assert graph.get_by_text("Leading").is_visible()
     assert page.locator(EXCEPTION).count() == 0
+
+
+@pytest.mark.parametrize(
+    ("link", "heading", "charts"),
+    [("Tokens", "Tokens", 3), ("Flows", "Flows", 3), ("Sector breakdown", "Sector breakdown", 0)],
+)
+def test_every_other_page_renders_without_an_exception(page, link, heading, charts) -> None:
+    page.wait_for_selector(CHART, timeout=RENDER_TIMEOUT_MS)
+    page.get_by_role("link", name=link).click()
+    page.get_by_role("heading", name=heading).wait_for(timeout=RENDER_TIMEOUT_MS)
+    page.wait_for_function(
+        f"() => document.querySelectorAll('{CHART}').length >= {charts}", timeout=RENDER_TIMEOUT_MS
+    )
+    page.get_by_text("offline – simulated market").first.wait_for(timeout=RENDER_TIMEOUT_MS)
+    assert page.locator(EXCEPTION).count() == 0
