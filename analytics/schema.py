@@ -23,9 +23,8 @@ MARKET_COLUMNS = (TIMESTAMP, COIN_ID, SYMBOL, PRICE, MARKET_CAP, VOLUME, SOURCE)
 NUMERIC_COLUMNS = (PRICE, MARKET_CAP, VOLUME)
 TEXT_COLUMNS = (COIN_ID, SYMBOL, SOURCE)
 
-# Columns of the sector-membership frame (sector key, coin id), one row per membership.
+# The sector-membership frame has one row per (sector, coin_id).
 SECTOR = "sector"
-MEMBERSHIP_COLUMNS = (SECTOR, COIN_ID)
 
 
 def validate_market_frame(frame: pd.DataFrame, source: str | None = None) -> pd.DataFrame:

@@ -56,11 +56,6 @@ INDEX_COLUMNS = (TIMESTAMP, SECTOR, "method", "level")
 ROTATION_COLUMNS = (TIMESTAMP, SECTOR, VOLUME_SHARE, MARKET_CAP_SHARE, RS_RATIO, RS_MOMENTUM)
 
 
-def latest_timestamp(panel: MarketPanel) -> pd.Timestamp:
-    """The default as-of time: the newest observation in the data."""
-    return panel.timestamps[-1]
-
-
 def tokens_table(
     panel: MarketPanel, members: pd.DataFrame, as_of: pd.Timestamp, window: str
 ) -> pd.DataFrame:
