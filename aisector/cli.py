@@ -211,7 +211,7 @@ def run_dashboard(options: argparse.Namespace) -> int:
     command = [
         sys.executable,
         "-m",
-        "streamlit",
+        "dashboard.serve",
         "run",
         str(app),
         "--server.port",

@@ -30,9 +30,9 @@ ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 OURS = "dashboard (offline market)"
 FLOOR = "floor (3 plotly charts)"
-APPS = {
-    OURS: ["dashboard/app.py", "--", "--source", "offline"],
-    FLOOR: ["benchmarks/floor_app.py"],
+APPS = {  # (server module, script and its arguments): each app started the way it ships
+    OURS: ("dashboard.serve", ["dashboard/app.py", "--", "--source", "offline"]),
+    FLOOR: ("streamlit", ["benchmarks/floor_app.py"]),
 }
 TARGET_RATIO = 1.3
 START_TIMEOUT_S = 60
@@ -54,10 +54,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def streamlit_server(script: Sequence[str]) -> Iterator[str]:
-    """A fresh headless server for ``script``; yields its URL once healthy, always stops it."""
+def streamlit_server(app: tuple[str, Sequence[str]]) -> Iterator[str]:
+    """A fresh headless server for ``app``; yields its URL once healthy, always stops it."""
+    module, script = app
     port = free_port()
-    command = [sys.executable, "-m", "streamlit", "run", script[0]]
+    command = [sys.executable, "-m", module, "run", script[0]]
     command += ["--server.headless", "true", "--server.port", str(port), *script[1:]]
     server = subprocess.Popen(
         command, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL

@@ -55,13 +55,13 @@ def wait_until_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
 
 @pytest.fixture(scope="module")
 def dashboard_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A running ``streamlit run dashboard/app.py -- --source offline``; always stopped."""
+    """A running dashboard server on the offline market, as ``aisector dashboard`` starts it."""
     port = free_port()
     log = tmp_path_factory.mktemp("server") / "streamlit.log"
     command = [
         sys.executable,
         "-m",
-        "streamlit",
+        "dashboard.serve",  # how `aisector dashboard` starts it
         "run",
         "dashboard/app.py",
         "--server.headless",
