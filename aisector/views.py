@@ -10,6 +10,7 @@ from aisector.market_data import MarketData
 from aisector.sectors import SectorBook
 from analytics.correlation import sector_correlation
 from analytics.flows import market_cap_change_usd, rotation_flows
+from analytics.rotation import PRICE_BASIS, VOLUME_SHARE_BASIS
 from analytics.shares import VOLUME_SHARE
 from analytics.tables import (
     contributions_table,
@@ -35,6 +36,7 @@ class SectorViews:
     rotation: pd.DataFrame
     movers: pd.DataFrame
     rotation_vs_market: pd.DataFrame  # RS against every tracked coin instead of the benchmark
+    rotation_on_volume_share: pd.DataFrame  # RS on each sector's share of the tracked volume
     contributions: pd.DataFrame  # each member's part of its sector's cap-weighted return
     cap_changes: pd.DataFrame  # each sector's market cap at both window ends and the USD change
     flows: pd.DataFrame  # estimated volume-share flows from losing to gaining sectors
@@ -43,6 +45,11 @@ class SectorViews:
     def table(self, name: str) -> pd.DataFrame:
         """A table by its export name: tokens, sectors, index, rotation or movers."""
         return getattr(self, name)
+
+    def rotation_on(self, basis: str) -> pd.DataFrame:
+        """The rotation table with RS on price (against the benchmark) or on volume share."""
+        tables = {PRICE_BASIS: self.rotation, VOLUME_SHARE_BASIS: self.rotation_on_volume_share}
+        return tables[basis]
 
 
 def build_views(
@@ -67,6 +74,9 @@ def build_views(
         rotation=rotation,
         movers=top_movers(tokens, TOP_MOVERS),
         rotation_vs_market=rotation_table(data.panel, members, as_of, window),
+        rotation_on_volume_share=rotation_table(
+            data.panel, members, as_of, window, basis=VOLUME_SHARE_BASIS
+        ),
         contributions=contributions_table(data.panel, members, as_of, window),
         cap_changes=market_cap_change_usd(data.panel, members, as_of, window),
         flows=rotation_flows(rotation, VOLUME_SHARE),

@@ -1,16 +1,27 @@
 """Relative strength of each sector against a benchmark, for the relative-rotation graph (RRG).
 
-JdK-style, with the smoothing spelled out (the original is proprietary):
+JdK-style, with the smoothing spelled out (the original is proprietary). The RS line has two bases:
 
-- ``RS(t) = 100 * I_sector(t) / I_bench(t)``, both cap-weighted chain-linked indices;
+- price: ``RS(t) = 100 * I_sector(t) / I_bench(t)``, both cap-weighted chain-linked indices;
+- volume share: ``RS(t) = 100 * sum_step V_sector / sum_step V_total``, the sector's share (in
+  percent) of the 24h volume summed over the tracked sectors (``V_total``), each volume summed
+  over the observations in the step ``(t - period, t]``: the benchmark is the total tracked
+  volume. The z-scores below are scale-free, so dividing by the sector's own mean share would
+  change nothing; dividing by the benchmark coins' share would reduce to ``V_sector / V_bench``
+  and ignore where the rest of the volume went.
+
+Both are then z-scored alike:
+
 - ``RS-ratio(t) = 100 + z(RS)(t)``, with ``z(x)(t) = (x(t) - mean_N(x)(t)) / std_N(x)(t)`` over the
   last N samples (rolling, N = 14 by default, no value before N samples, sample std with n - 1);
 - ``RS-momentum(t) = 100 + z(roc)(t)``, ``roc(t) = RS-ratio(t) / RS-ratio(t-1) - 1``, same N.
 
 A flat window (std at most 1e-9 of the mean's size) has z = 0: a sector identical to the
-benchmark sits at the centre (100, 100). Indices are sampled once per period (hourly for windows
-up to 7d, 4-hourly beyond, so 30d), from 2·N periods before the window start so that the whole
-window has values.
+benchmark, or with a constant volume share, sits at the centre (100, 100). Steps are one period
+apart (hourly for windows up to 7d, 4-hourly beyond, so 30d), from 2·N periods before the window
+start so that the whole window has values. A price step takes the last observation no older than
+one period; a volume-share step takes every observation in ``(t - period, t]`` (a ratio of sums,
+so one odd snapshot cannot set a 4-hour step) and is stamped with the last of them.
 """
 
 from __future__ import annotations
@@ -24,6 +35,7 @@ from analytics.index import CAP_WEIGHTED, index_levels
 from analytics.membership import membership_matrix, sector_keys
 from analytics.panel import MarketPanel
 from analytics.schema import SECTOR, TIMESTAMP
+from analytics.shares import sector_totals, shares_of_total
 from analytics.windows import window_length
 
 RS_WINDOW = 14
@@ -35,6 +47,10 @@ RELATIVE_STRENGTH = "relative_strength"
 RS_RATIO = "rs_ratio"
 RS_MOMENTUM = "rs_momentum"
 RS_COLUMNS = (RELATIVE_STRENGTH, RS_RATIO, RS_MOMENTUM)
+RS_BASIS = "rs_basis"
+PRICE_BASIS = "price"
+VOLUME_SHARE_BASIS = "volume-share"
+BASES = (PRICE_BASIS, VOLUME_SHARE_BASIS)
 QUADRANT = "quadrant"
 LEADING, WEAKENING, LAGGING, IMPROVING = "Leading", "Weakening", "Lagging", "Improving"
 
@@ -71,20 +87,41 @@ def rs_momentum(ratio: np.ndarray, periods: int = RS_WINDOW) -> np.ndarray:
     return CENTRE + rolling_z(roc, periods)
 
 
+def step_grid(end: pd.Timestamp, period: pd.Timedelta, count: int) -> pd.DatetimeIndex:
+    """The ``count`` step times ending at ``end``, one ``period`` apart."""
+    return pd.date_range(end=end, periods=count, freq=period)
+
+
 def sample_rows(
-    timestamps: pd.DatetimeIndex, end: pd.Timestamp, period: pd.Timedelta, count: int
+    timestamps: pd.DatetimeIndex, grid: pd.DatetimeIndex, period: pd.Timedelta
 ) -> np.ndarray:
-    """Rows of the last observation at or before each of ``count`` steps back from ``end``.
+    """Rows of the last observation at or before each step time of ``grid``.
 
     An observation older than one period stands for no step; a row picked twice counts once.
     """
     if timestamps.empty:
         return np.empty(0, dtype=np.int64)
-    grid = pd.date_range(end=end, periods=count, freq=period)
     rows = timestamps.searchsorted(grid, side="right") - 1
     ages = grid - timestamps[np.maximum(rows, 0)]
     fresh = (rows >= 0) & (ages <= period)
     return np.unique(rows[fresh])
+
+
+def step_sums(
+    values: np.ndarray, timestamps: pd.DatetimeIndex, grid: pd.DatetimeIndex, period: pd.Timedelta
+) -> tuple[np.ndarray, np.ndarray]:
+    """(step × column) sums of the rows in ``(g - period, g]`` for each step g that has a row,
+    and each such step's last row; steps without a row are left out.
+
+    The grid is ``period`` apart, so the steps tile time and each sum is one run of rows (summed
+    as it is: a running total would leave rounding noise in a constant share).
+    """
+    upper = timestamps.searchsorted(grid, side="right")
+    lower = timestamps.searchsorted(grid - period, side="right")
+    filled = upper > lower
+    if not filled.any():
+        return np.empty((0, values.shape[1])), np.empty(0, dtype=np.int64)
+    return np.add.reduceat(values[: upper[-1]], lower[filled], axis=0), upper[filled] - 1
 
 
 def benchmark_membership(coins: pd.Index, benchmark: Sequence[str] | None) -> np.ndarray:
@@ -101,25 +138,60 @@ def relative_rotation(
     period: pd.Timedelta,
     benchmark: Sequence[str] | None = None,
     periods: int = RS_WINDOW,
+    basis: str = PRICE_BASIS,
 ) -> pd.DataFrame:
-    """Tidy (timestamp, sector) RS, RS-ratio and RS-momentum at each sampled step in [start, end]."""
+    """Tidy (timestamp, sector) RS, RS-ratio and RS-momentum at each step in [start, end].
+
+    ``basis`` is ``price`` (against ``benchmark``) or ``volume-share`` (the benchmark is unused).
+    """
+    if basis not in BASES:
+        raise ValueError(f"unknown RS basis {basis!r}; known: {', '.join(BASES)}")
     warm_up = period * (2 * periods)
     rows = panel.rows_between(start - warm_up, end)
-    sectors = sector_keys(members)
+    grid = step_grid(end, period, int((end - start + warm_up) / period) + 1)
+    if basis == VOLUME_SHARE_BASIS:
+        stamps, rs = volume_share_strength(panel, members, rows, grid, period)
+    else:
+        stamps, rs = price_strength(panel, members, rows, grid, period, benchmark)
+    ratio = rs_ratio(rs, periods)
+    values = np.stack([rs, ratio, rs_momentum(ratio, periods)], axis=-1)
+    shown = stamps >= start
+    return _tidy_rotation(stamps[shown], sector_keys(members), values[shown])
+
+
+def price_strength(
+    panel: MarketPanel,
+    members: pd.DataFrame,
+    rows: slice,
+    grid: pd.DatetimeIndex,
+    period: pd.Timedelta,
+    benchmark: Sequence[str] | None,
+) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """Step times and (step × sector) ``100 * I_sector / I_bench``, each step at its last
+    observation no older than one period."""
     membership = np.vstack(
         [membership_matrix(members, panel.coins), benchmark_membership(panel.coins, benchmark)]
     )
-    count = int((end - start + warm_up) / period) + 1
-    picked = sample_rows(panel.timestamps[rows], end, period, count)
-    if len(picked) == 0:
-        return _tidy_rotation(panel.timestamps[:0], sectors, np.empty((0, len(sectors), 3)))
-    levels = index_levels(panel, membership, rows, (CAP_WEIGHTED,))[CAP_WEIGHTED][picked]
-    rs = relative_strength(levels[:, :-1], levels[:, -1])
-    ratio = rs_ratio(rs, periods)
-    values = np.stack([rs, ratio, rs_momentum(ratio, periods)], axis=-1)
+    picked = sample_rows(panel.timestamps[rows], grid, period)
     stamps = panel.timestamps[rows][picked]
-    shown = stamps >= start
-    return _tidy_rotation(stamps[shown], sectors, values[shown])
+    if len(picked) == 0:
+        return stamps, np.empty((0, len(membership) - 1))
+    levels = index_levels(panel, membership, rows, (CAP_WEIGHTED,))[CAP_WEIGHTED][picked]
+    return stamps, relative_strength(levels[:, :-1], levels[:, -1])
+
+
+def volume_share_strength(
+    panel: MarketPanel,
+    members: pd.DataFrame,
+    rows: slice,
+    grid: pd.DatetimeIndex,
+    period: pd.Timedelta,
+) -> tuple[pd.DatetimeIndex, np.ndarray]:
+    """Step times and (step × sector) ``100 * share of the tracked sectors' 24h volume``,
+    each share a ratio of the volumes summed over the step's observations."""
+    totals = sector_totals(panel.volume[rows], membership_matrix(members, panel.coins))
+    sums, last_rows = step_sums(totals, panel.timestamps[rows], grid, period)
+    return panel.timestamps[rows][last_rows], CENTRE * shares_of_total(sums)
 
 
 def _tidy_rotation(stamps: pd.DatetimeIndex, sectors: pd.Index, values: np.ndarray) -> pd.DataFrame:
@@ -140,8 +212,8 @@ def quadrants(ratio: pd.Series, momentum: pd.Series) -> pd.Series:
 
 
 def rotation_tail(rotation: pd.DataFrame, points: int) -> pd.DataFrame:
-    """Each sector's last ``points`` samples with RS-ratio and RS-momentum, and their quadrant."""
+    """Each sector's last ``points`` samples of a rotation table: RS values, basis, quadrant."""
     defined = rotation.dropna(subset=[RS_RATIO, RS_MOMENTUM])
     tail = defined.groupby(SECTOR, sort=False).tail(points)
-    columns = [TIMESTAMP, SECTOR, *RS_COLUMNS]
+    columns = [TIMESTAMP, SECTOR, *RS_COLUMNS, RS_BASIS]
     return tail[columns].assign(**{QUADRANT: quadrants(tail[RS_RATIO], tail[RS_MOMENTUM])})

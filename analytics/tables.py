@@ -18,7 +18,14 @@ from analytics.index import (
 from analytics.membership import sector_keys, sectors_of_coins
 from analytics.moves import token_moves, window_ends
 from analytics.panel import MarketPanel
-from analytics.rotation import RS_MOMENTUM, RS_RATIO, relative_rotation, rs_period
+from analytics.rotation import (
+    PRICE_BASIS,
+    RS_BASIS,
+    RS_MOMENTUM,
+    RS_RATIO,
+    relative_rotation,
+    rs_period,
+)
 from analytics.schema import COIN_ID, MARKET_CAP, PRICE, SECTOR, SYMBOL, TIMESTAMP, VOLUME
 from analytics.sector_stats import (
     COUNTED,
@@ -111,16 +118,19 @@ def rotation_table(
     as_of: pd.Timestamp,
     window: str,
     benchmark: Sequence[str] | None = None,
+    basis: str = PRICE_BASIS,
 ) -> pd.DataFrame:
-    """Sector shares over the window, and RS-ratio/momentum against the benchmark coins.
+    """Sector shares over the window, and RS-ratio/momentum on ``basis``.
 
-    ``benchmark=None`` measures against every tracked coin (the total tracked market). RS is
-    sampled once per ``rs_period(window)``; rows between samples have no RS values.
+    On price, RS is against the benchmark coins (``None``: every tracked coin, the total tracked
+    market); on volume share, against the tracked sectors' total volume. RS is sampled once per
+    ``rs_period(window)``; rows between samples have no RS values. ``rs_basis`` names the basis.
     """
     start = as_of - window_length(window)
     shares = sector_shares(panel, members, panel.rows_between(start, as_of))
-    strength = relative_rotation(panel, members, start, as_of, rs_period(window), benchmark)
-    table = shares.merge(strength, on=[TIMESTAMP, SECTOR], how="left")
+    period = rs_period(window)
+    strength = relative_rotation(panel, members, start, as_of, period, benchmark, basis=basis)
+    table = shares.merge(strength, on=[TIMESTAMP, SECTOR], how="left").assign(**{RS_BASIS: basis})
     extra = [c for c in table.columns if c not in ROTATION_COLUMNS]
     return table[[*ROTATION_COLUMNS, *extra]]
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from aisector.baskets import with_basket
 from aisector.market_data import MarketData
 from aisector.sectors import SectorBook
 from aisector.views import SectorViews
@@ -21,14 +22,19 @@ class PageContext:
     """The shared state of one script run, published before the page runs."""
 
     launch: Launch
-    book: SectorBook
+    sectors_file: SectorBook  # as loaded: market data and the views cache are keyed on it
     data: MarketData
     selection: Selection
+
+    @property
+    def book(self) -> SectorBook:
+        """The sectors file plus the sidebar's custom basket: every sector a page may show."""
+        return with_basket(self.sectors_file, self.selection.basket)
 
     def views(self) -> SectorViews:
         """The cached tables for this run's data and selection."""
         as_of = self.data.as_of.isoformat()
-        return cache.sector_views(self.launch.source, self.book, self.selection, as_of)
+        return cache.sector_views(self.launch.source, self.sectors_file, self.selection, as_of)
 
 
 def publish(context: PageContext) -> None:

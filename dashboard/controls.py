@@ -1,9 +1,20 @@
-"""The sidebar: sectors, window and index method; rendered by ``app.py`` so choices survive page changes."""
+"""The sidebar: sectors, window, index method and a custom basket; rendered by ``app.py`` so
+choices survive page changes."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import streamlit as st
 
+from aisector.baskets import (
+    DEFAULT_BASKET_NAME,
+    Basket,
+    basket_sector,
+    coin_choices,
+    sector_snippet,
+)
+from aisector.errors import ConfigError
 from aisector.sectors import SectorBook
 from analytics.index import CAPPED_CAP_WEIGHTED, METHODS
 from analytics.windows import WINDOWS
@@ -11,10 +22,11 @@ from dashboard.labels import method_label
 from dashboard.selection import DEFAULT_METHOD, DEFAULT_WINDOW, Selection
 
 DEFAULT_MAX_WEIGHT_PERCENT = 25
+MAX_BASKET_NAME = 40
 
 
-def sidebar(book: SectorBook) -> Selection:
-    """Render the controls and return what they say."""
+def sidebar(book: SectorBook, symbols: Mapping[str, str]) -> Selection:
+    """Render the controls and return what they say (``symbols``: coin id -> ticker)."""
     labels = book.labels()
     with st.sidebar:
         sectors = st.multiselect(
@@ -41,7 +53,9 @@ def sidebar(book: SectorBook) -> Selection:
             help="How members are weighted in the sector index (see Methodology).",
         )
         max_weight = _max_weight() if method == CAPPED_CAP_WEIGHTED else None
-    return Selection(tuple(sectors), window or DEFAULT_WINDOW, method, max_weight)
+        basket = _basket(book, symbols)
+    shown = (*sectors, basket.key) if basket else tuple(sectors)
+    return Selection(shown, window or DEFAULT_WINDOW, method, max_weight, basket)
 
 
 def _max_weight() -> float:
@@ -57,3 +71,40 @@ def _max_weight() -> float:
         help="No coin weighs more than this; the excess goes to the others pro rata.",
     )
     return percent / 100
+
+
+def _basket(book: SectorBook, symbols: Mapping[str, str]) -> Basket | None:
+    """A temporary sector of picked coins, with its sectors-file snippet; None until a coin is
+    picked, or while its name is taken by a sector of the file."""
+    choices = coin_choices(book, symbols)
+    with st.expander("Custom basket", icon=":material/shopping_basket:"):
+        coins = st.multiselect(
+            "Basket coins",
+            options=list(choices),
+            format_func=choices.__getitem__,
+            key="basket_coins",
+            placeholder="Pick coins",
+            help="Shown on every page as one more sector, as if the sectors file held it.",
+        )
+        name = st.text_input(
+            "Basket name", value=DEFAULT_BASKET_NAME, max_chars=MAX_BASKET_NAME, key="basket_name"
+        )
+        if not coins:
+            return None
+        basket = Basket(name, tuple(coins))
+        try:
+            sector = basket_sector(book, basket)
+        except ConfigError as error:
+            st.warning(str(error), icon=":material/warning:")
+            return None
+        st.download_button(
+            "Sectors-file snippet",
+            data=sector_snippet(sector),
+            file_name=f"{sector.key}.toml",
+            mime="application/toml",
+            icon=":material/download:",
+            on_click="ignore",
+            key="download_basket",
+            help="Paste it into a sectors file to keep the basket (aisector --sectors PATH).",
+        )
+    return basket

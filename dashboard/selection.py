@@ -1,7 +1,8 @@
 """What the user picked in the sidebar, and the views restricted to the picked sectors.
 
 Shares (volume, market cap) are of the picked sectors' total, so the rotation chart always sums
-to 100%; the tokens and movers tables keep only coins of the picked sectors.
+to 100%; the tokens and movers tables keep only coins of the picked sectors. A custom basket is
+one more sector, shown when its key is among the picked ones.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
+from aisector.baskets import Basket, with_basket
 from aisector.market_data import MarketData
 from aisector.sectors import SectorBook
 from aisector.views import TOP_MOVERS, SectorViews, build_views
@@ -22,12 +24,14 @@ DEFAULT_METHOD = CAP_WEIGHTED
 
 @dataclass(frozen=True)
 class Selection:
-    """The sidebar's choices: sectors shown, look-back window, index method and member cap."""
+    """The sidebar's choices: sectors shown (the basket's key included when there is one),
+    look-back window, index method, member cap and the custom basket."""
 
     sectors: tuple[str, ...]
     window: str = DEFAULT_WINDOW
     method: str = DEFAULT_METHOD
     max_weight: float | None = None
+    basket: Basket | None = None
 
 
 def picked_book(book: SectorBook, sectors: tuple[str, ...]) -> SectorBook:
@@ -38,9 +42,8 @@ def picked_book(book: SectorBook, sectors: tuple[str, ...]) -> SectorBook:
 def selected_views(
     data: MarketData, book: SectorBook, selection: Selection, as_of: pd.Timestamp
 ) -> SectorViews:
-    """Every table for the picked sectors, window and cap, ending at ``as_of``."""
-    views = build_views(
-        data, picked_book(book, selection.sectors), selection.window, as_of, selection.max_weight
-    )
+    """Every table for the picked sectors (and basket), window and cap, ending at ``as_of``."""
+    shown = picked_book(with_basket(book, selection.basket), selection.sectors)
+    views = build_views(data, shown, selection.window, as_of, selection.max_weight)
     tokens = views.tokens[views.tokens[SECTORS] != ""].reset_index(drop=True)
     return replace(views, tokens=tokens, movers=top_movers(tokens, TOP_MOVERS))

@@ -84,6 +84,32 @@ def test_rotation_export_has_shares_per_timestamp(tmp_path):
     assert rotation.groupby("timestamp")["volume_share"].sum().tolist() == pytest.approx([1.0] * 3)
 
 
+def test_rotation_export_on_volume_share_fills_rs_and_names_its_basis(tmp_path):
+    code, out = export(tmp_path, "rotation", "--source", "offline", "--basis", "volume-share")
+    assert code == 0
+    volume = pd.read_csv(out)
+    assert volume[["rs_ratio", "rs_momentum"]].notna().all().all()
+    assert set(volume["rs_basis"]) == {"volume-share"}
+    # hourly steps: the RS line is the volume share, in percent
+    assert volume["relative_strength"].tolist() == pytest.approx(
+        (100 * volume["volume_share"]).tolist()
+    )
+    assert json.loads(out.with_suffix(".json").read_text())["rs_basis"] == "volume-share"
+    code, out = export(tmp_path / "price", "rotation", "--source", "offline")
+    price = pd.read_csv(out)
+    assert set(price["rs_basis"]) == {"price"}
+    assert json.loads(out.with_suffix(".json").read_text())["rs_basis"] == "price"
+    assert price["volume_share"].tolist() == volume["volume_share"].tolist()
+    assert (price["rs_ratio"] - volume["rs_ratio"]).abs().max() > 0.1
+
+
+def test_an_unknown_basis_is_a_usage_error(tmp_path, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        export(tmp_path, "rotation", "--source", "offline", "--basis", "volume")
+    assert stopped.value.code == 2
+    assert "invalid choice: 'volume'" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("options", "message", "code"),
     [
@@ -96,6 +122,7 @@ def test_rotation_export_has_shares_per_timestamp(tmp_path):
         (["--source", "csv:/no/such.csv"], "does not exist", 2),
         (["--source", "offline", "--window", "soon"], "window 'soon' is not a length", 2),
         (["--source", "offline", "--sectors", "/no/such.toml"], "cannot read sectors file", 2),
+        (["--source", "offline", "--basis", "price"], "--basis applies to the rotation export", 2),
     ],
 )
 def test_bad_options_fail_with_one_clear_line(tmp_path, capsys, options, message, code):

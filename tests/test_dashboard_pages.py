@@ -10,7 +10,14 @@ import numpy as np
 import plotly.graph_objects as go
 import plotly.io as pio
 import pytest
+from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
+
+from aisector.baskets import BASKET_COLORS, Basket, basket_key, with_basket
+from aisector.market_data import load_market
+from aisector.sectors import default_sectors_path, load_sectors, parse_sectors
+from aisector.views import build_views
+from dashboard.formatting import signed_percent
 
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
 PAGES = (
@@ -273,3 +280,119 @@ def test_sector_breakdown_reconciles_members_with_the_methods(offline: AppTest) 
     assert not offline.exception
     assert "PIPPIN" not in offline.dataframe[0].value["symbol"].tolist()
     assert [b.key for b in offline.get("download_button")] == ["download_contributions"]
+
+
+# --- relative rotation on volume share ------------------------------------------------------
+
+
+def test_switching_the_rotation_basis_to_volume_share_changes_the_graph(offline: AppTest) -> None:
+    offline.switch_page("screens/rotation_graph.py").run()
+    price = figure_of(plotly_charts(offline)[0])
+    assert not offline.segmented_control(key="rrg_benchmark").proto.disabled
+    offline.segmented_control(key="rrg_basis").set_value("volume-share").run()
+    assert not offline.exception
+    volume = figure_of(plotly_charts(offline)[0])
+    assert "volume share" in volume.layout.title.text
+    assert "volume share" in volume.layout.xaxis.title.text
+    assert "volume share" not in price.layout.title.text
+    assert [t.name for t in volume.data] == [t.name for t in price.data]
+    assert numbers(volume.data[0].x) != numbers(price.data[0].x)
+    assert offline.segmented_control(key="rrg_benchmark").proto.disabled  # price basis only
+    assert "share of the shown sectors' 24h volume" in "\n".join(c.value for c in offline.caption)
+    assert [b.key for b in offline.get("download_button")] == ["download_strength"]
+
+
+# --- custom baskets -------------------------------------------------------------------------
+
+
+def pick_basket(at: AppTest, coins: list[str], name: str | None = None) -> AppTest:
+    at.multiselect(key="basket_coins").set_value(coins)
+    if name is not None:
+        at.text_input(key="basket_name").set_value(name)
+    return at.run()
+
+
+def basket_return(coins: tuple[str, ...], name: str = "My basket") -> str:
+    """The basket's cap-weighted 24h return as its card shows it, computed without the app."""
+    book = load_sectors()
+    views = build_views(load_market("offline", book), with_basket(book, Basket(name, coins)), "24h")
+    row = views.sectors.set_index("sector").loc[basket_key(name)]
+    return signed_percent(row["return_cap_weighted"])
+
+
+def test_picking_coins_adds_a_basket_sector_to_the_rotation_page(offline: AppTest) -> None:
+    pick_basket(offline, ["pippin", "ai-rig-complex"])
+    assert not offline.exception
+    assert not offline.warning
+    assert len(offline.metric) == 5
+    assert offline.metric[4].value == basket_return(("pippin", "ai-rig-complex"))
+    assert "My basket" in markdown_text(offline)
+    assert "shares are of the 5 sectors shown" in offline.caption[0].value
+    sector_table = offline.table[0].value
+    assert "My basket" in sector_table.to_string()
+    _, volume, _ = (figure_of(c) for c in plotly_charts(offline))
+    colors = {trace.name: trace.line.color for trace in volume.data}
+    assert colors["My basket"] == BASKET_COLORS[0]
+    assert len(set(colors.values())) == 5  # a colour of its own
+    pick_basket(offline, ["bittensor"])  # new coins: the views are recomputed, not reused
+    assert offline.metric[4].value == basket_return(("bittensor",))
+
+
+def test_the_basket_shows_on_every_page(offline: AppTest) -> None:
+    pick_basket(offline, ["pippin", "ai-rig-complex"], "Agent picks")
+    offline.switch_page("screens/rotation_graph.py").run()
+    assert "Agent picks" in [t.name for t in figure_of(plotly_charts(offline)[0]).data]
+    offline.switch_page("screens/breakdown.py").run()
+    assert "Agent picks" in offline.selectbox(key="breakdown_sector").options
+    offline.selectbox(key="breakdown_sector").set_value("agent-picks").run()
+    assert offline.dataframe[0].value["symbol"].tolist() == ["PIPPIN", "ARC"]
+    offline.switch_page("screens/tokens.py").run()
+    assert "Agent picks" in offline.dataframe[0].value.to_string()
+    offline.switch_page("screens/flows.py").run()
+    assert "Agent picks" in [t.name for t in figure_of(plotly_charts(offline)[1]).data]
+    offline.switch_page("screens/methodology.py").run()
+    assert "**Agent picks** (2): pippin, ai-rig-complex" in markdown_text(offline)
+    assert not offline.exception
+
+
+def test_a_basket_alone_is_enough_to_show_the_pages(offline: AppTest) -> None:
+    offline.multiselect(key="sectors").set_value([])
+    pick_basket(offline, ["pippin"])
+    assert not offline.exception
+    assert len(offline.metric) == 1
+
+
+def test_a_basket_named_like_a_file_sector_is_refused_with_a_warning(offline: AppTest) -> None:
+    pick_basket(offline, ["pippin"], "Meme")
+    assert not offline.exception
+    assert "give the basket another name" in offline.warning[0].value
+    assert len(offline.metric) == 4
+    assert "download_basket" not in {b.key for b in offline.get("download_button")}
+
+
+def test_the_basket_downloads_as_a_sectors_file_snippet(monkeypatch: pytest.MonkeyPatch) -> None:
+    offered: dict[str, tuple[bytes, str | None]] = {}
+    load = MemoryMediaFileStorage.load_and_get_id
+
+    def recording(self, data, mimetype, kind, filename=None):
+        file_id = load(self, data, mimetype, kind, filename)
+        offered[file_id] = (data, filename)
+        return file_id
+
+    monkeypatch.setattr(MemoryMediaFileStorage, "load_and_get_id", recording)
+    at = pick_basket(
+        start(monkeypatch, "--source", "offline"), ["pippin", "ai16z"], "Agents I trade"
+    )
+    button = next(b for b in at.get("download_button") if b.key == "download_basket")
+    content, file_name = offered[button.proto.url.rsplit("/", 1)[-1].split(".")[0]]
+    assert file_name == "agents-i-trade.toml"
+    snippet = content.decode("utf-8")
+    pasted = default_sectors_path().read_text(encoding="utf-8") + "\n" + snippet
+    book = parse_sectors(pasted)
+    assert book.sectors[:-1] == load_sectors().sectors
+    basket = book.sectors[-1]
+    assert (basket.key, basket.label, basket.coins) == (
+        "agents-i-trade",
+        "Agents I trade",
+        ("pippin", "ai16z"),
+    )

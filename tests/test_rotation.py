@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from analytics.rotation import (
     RELATIVE_STRENGTH,
+    RS_BASIS,
     RS_COLUMNS,
     RS_MOMENTUM,
     RS_RATIO,
@@ -22,6 +23,7 @@ from analytics.rotation import (
     rs_period,
     rs_ratio,
     sample_rows,
+    step_grid,
 )
 from analytics.tables import ROTATION_COLUMNS, rotation_table
 from tests.conftest import hours, members, panel_of
@@ -64,8 +66,9 @@ def test_sampling_period_fits_the_window():
 
 def test_sample_rows_skip_gaps_longer_than_a_period_and_never_repeat_a_row():
     stamps = pd.DatetimeIndex([hours(h) for h in (0, 1, 2, 6, 7)])
-    assert sample_rows(stamps, hours(7), HOUR, 8).tolist() == [0, 1, 2, 3, 4]
-    assert sample_rows(stamps, hours(7), 2 * HOUR, 4).tolist() == [1, 2, 4]  # 1, 3, 5, 7 h
+    assert sample_rows(stamps, step_grid(hours(7), HOUR, 8), HOUR).tolist() == [0, 1, 2, 3, 4]
+    two_hourly = step_grid(hours(7), 2 * HOUR, 4)  # 1, 3, 5, 7 h
+    assert sample_rows(stamps, two_hourly, 2 * HOUR).tolist() == [1, 2, 4]
 
 
 def sector_and_benchmark_rows(sector: list[float], benchmark: list[float]) -> list[tuple]:
@@ -164,12 +167,13 @@ def test_rotation_tail_keeps_each_sectors_last_defined_points():
             RELATIVE_STRENGTH: 100.0,
             RS_RATIO: [np.nan, np.nan, 101.0, 99.0, 102.0, np.nan],
             RS_MOMENTUM: [np.nan, np.nan, 100.5, 99.5, 101.0, np.nan],
+            RS_BASIS: "price",
         }
     )
     tail = rotation_tail(rotation, 1)
-    assert tail[["sector", "timestamp", "quadrant"]].values.tolist() == [
-        ["y", hours(1), "Lagging"],
-        ["x", hours(2), "Leading"],
+    assert tail[["sector", "timestamp", "quadrant", RS_BASIS]].values.tolist() == [
+        ["y", hours(1), "Lagging", "price"],
+        ["x", hours(2), "Leading", "price"],
     ]
 
 
