@@ -15,7 +15,7 @@ from analytics.sector_stats import COUNTED, MARKET_CAP_CHANGE, MEMBERS, return_c
 from analytics.shares import VOLUME_SHARE
 from analytics.tables import LABEL
 from dashboard.formatting import percent, signed_percent, usd_compact
-from dashboard.labels import method_label
+from dashboard.labels import markdown_text, method_label
 
 CARDS_PER_ROW = 4
 FALLBACK_COLOR = "#94a3b8"
@@ -47,7 +47,7 @@ def accent_css(colors: list[str]) -> str:
 def _card(row: pd.Series, method: str, window: str) -> None:
     """The sector's name, headline return with the market-cap change, then the details."""
     cap_change = row[MARKET_CAP_CHANGE]
-    st.markdown(f"**{row[LABEL]}**")
+    st.markdown(f"**{markdown_text(row[LABEL])}**")
     st.metric(
         f"{method_label(method)} index · {window}",
         signed_percent(row[return_column(method)]),

@@ -3,11 +3,14 @@
 Every builder takes the tables of ``aisector.views`` plus the sector labels and colours of the
 sectors file, so a sector has the same colour in every chart. The style is spelled out here
 rather than taken from a plotly template: a template costs ~25 ms per figure, on every page load.
+The colours that depend on the page come from a ``ChartStyle`` argument: ``PAPER`` spells them
+out for the report, ``APP`` leaves them to the dashboard's light or dark theme.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
@@ -28,7 +31,7 @@ from analytics.rotation import (
 )
 from analytics.schema import COIN_ID, MARKET_CAP, SECTOR, SYMBOL, TIMESTAMP
 from analytics.tables import CHANGE, SECTORS, TURNOVER
-from dashboard.labels import method_label
+from dashboard.labels import chart_text, method_label
 
 FONT = "'Source Sans Pro', 'Source Sans 3', 'Segoe UI', Helvetica, Arial, sans-serif"
 TEXT_COLOR = "#1e293b"
@@ -42,6 +45,25 @@ DIVERGING_SCALE = [[0.0, LOSS_COLOR], [0.5, "#f8fafc"], [1.0, GAIN_COLOR]]
 BAR_HEIGHT = 34
 TIME_AXIS = "Time (UTC)"
 UTC_HOVER = "%Y-%m-%d %H:%M UTC"
+ROOT, ROOT_LABEL = "all", "All sectors shown"
+
+
+@dataclass(frozen=True)
+class ChartStyle:
+    """The font and colours that depend on the page around a chart; ``None`` leaves one to the
+    app theme."""
+
+    font: str | None
+    text: str | None
+    muted: str | None
+    grid: str | None
+    label_background: str
+
+
+PAPER = ChartStyle(FONT, TEXT_COLOR, MUTED_COLOR, GRID_COLOR, "rgba(255,255,255,0.75)")
+"""Light colours spelled out, so the report's HTML and PNG files look the same anywhere."""
+APP = ChartStyle(None, None, None, None, "rgba(128,128,128,0.22)")
+"""For ``st.plotly_chart(theme="streamlit")``: text and grid follow the user's light/dark theme."""
 
 
 def index_chart(
@@ -50,6 +72,7 @@ def index_chart(
     labels: Mapping[str, str],
     colors: Mapping[str, str],
     events: Sequence[Event] = (),
+    style: ChartStyle = PAPER,
 ) -> go.Figure:
     """One line per sector for one index method, base 100: who led over the window."""
     rows = index[index[METHOD] == method]
@@ -57,7 +80,7 @@ def index_chart(
         go.Scatter(
             x=series[TIMESTAMP],
             y=series[LEVEL],
-            name=labels.get(sector, sector),
+            name=_name(labels, sector),
             mode="lines",
             line={"color": colors.get(sector, FALLBACK_COLOR), "width": 2.2},
             hovertemplate="%{y:.2f}",
@@ -65,9 +88,11 @@ def index_chart(
         for sector, series in rows.groupby(SECTOR, sort=False)
     ]
     start = rows[TIMESTAMP].min()
-    title = f"Sector index · {method_label(method)} · base 100 at {start:%Y-%m-%d %H:%M} UTC"
-    layout = _layout(title, _time_axis(), _axis("Index level (base 100)"), "x unified")
-    lines, notes = _event_marks(events, rows[TIMESTAMP])
+    title = f"Sector index · {method_label(method)}"
+    subtitle = f"Base 100 at {start:%Y-%m-%d %H:%M} UTC"
+    y_axis = _axis("Index level (base 100)")
+    layout = _layout(title, _time_axis(), y_axis, "x unified", style, subtitle)
+    lines, notes = _event_marks(events, rows[TIMESTAMP], style)
     layout |= {"shapes": [_base_line(), *lines], "annotations": notes}
     return go.Figure(data=traces, layout=layout)
 
@@ -79,13 +104,14 @@ def share_chart(
     labels: Mapping[str, str],
     colors: Mapping[str, str],
     events: Sequence[Event] = (),
+    style: ChartStyle = PAPER,
 ) -> go.Figure:
     """Stacked shares per sector over time (the rotation): where the volume or value sits."""
     traces = [
         go.Scatter(
             x=series[TIMESTAMP],
             y=series[column],
-            name=labels.get(sector, sector),
+            name=_name(labels, sector),
             mode="lines",
             stackgroup="share",
             line={"color": colors.get(sector, FALLBACK_COLOR), "width": 0.8},
@@ -95,27 +121,32 @@ def share_chart(
         for sector, series in rotation.groupby(SECTOR, sort=False)
     ]
     y_axis = _axis("Share of selected sectors") | {"tickformat": ".0%", "range": [0, 1]}
-    layout = _layout(title, _time_axis(), y_axis, "x unified")
-    lines, notes = _event_marks(events, rotation[TIMESTAMP])
+    layout = _layout(title, _time_axis(), y_axis, "x unified", style)
+    lines, notes = _event_marks(events, rotation[TIMESTAMP], style)
     layout |= {"shapes": lines, "annotations": notes}
     return go.Figure(data=traces, layout=layout)
 
 
 def rotation_graph(
-    points: pd.DataFrame, labels: Mapping[str, str], colors: Mapping[str, str]
+    points: pd.DataFrame,
+    labels: Mapping[str, str],
+    colors: Mapping[str, str],
+    title: str = "Relative rotation graph",
+    ratio_title: str = "RS-ratio (100 = usual strength vs the benchmark)",
+    style: ChartStyle = PAPER,
 ) -> go.Figure:
     """RS-ratio against RS-momentum, a tail per sector: who leads, who is turning (an RRG)."""
     traces = [
-        _rotation_tail_trace(series, labels.get(sector, sector), colors.get(sector, FALLBACK_COLOR))
+        _rotation_tail_trace(series, _name(labels, sector), colors.get(sector, FALLBACK_COLOR))
         for sector, series in points.groupby(SECTOR, sort=False)
     ]
     reach = _centre_reach(points)
-    x_axis = _axis("RS-ratio (100 = as strong as usual vs the benchmark)")
+    x_axis = _axis(ratio_title)
     y_axis = _axis("RS-momentum (100 = RS-ratio changing as usual)")
-    layout = _layout("Relative rotation graph", x_axis, y_axis, "closest")
+    layout = _layout(title, x_axis, y_axis, "closest", style)
     layout["xaxis"] |= {"range": [CENTRE - reach, CENTRE + reach]}
     layout["yaxis"] |= {"range": [CENTRE - reach, CENTRE + reach]}
-    layout |= {"shapes": _centre_lines(), "annotations": _quadrant_labels(), "height": 560}
+    layout |= {"shapes": _centre_lines(), "annotations": _quadrant_labels(style), "height": 560}
     return go.Figure(data=traces, layout=layout)
 
 
@@ -129,11 +160,14 @@ def _rotation_tail_trace(series: pd.DataFrame, name: str, color: str) -> go.Scat
         mode="lines+markers",
         line={"color": color, "width": 2},
         marker={"color": color, "size": sizes, "line": {"color": "white", "width": 1}},
-        customdata=list(
-            zip(series[TIMESTAMP].dt.strftime(UTC_HOVER), series[QUADRANT], strict=True)
-        ),
+        customdata=[
+            (time, quadrant, name)  # the name as data: inside the template "%{" would be code
+            for time, quadrant in zip(
+                series[TIMESTAMP].dt.strftime(UTC_HOVER), series[QUADRANT], strict=True
+            )
+        ],
         hovertemplate=(
-            f"<b>{name}</b> · %{{customdata[1]}}<br>%{{customdata[0]}}<br>"
+            "<b>%{customdata[2]}</b> · %{customdata[1]}<br>%{customdata[0]}<br>"
             "RS-ratio %{x:.3f}<br>RS-momentum %{y:.3f}<extra></extra>"
         ),
     )
@@ -157,7 +191,7 @@ def _centre_lines() -> list[dict[str, Any]]:
     ]
 
 
-def _quadrant_labels() -> list[dict[str, Any]]:
+def _quadrant_labels(style: ChartStyle) -> list[dict[str, Any]]:
     """The quadrant names in the plot's corners, clockwise from top right."""
     corners = {LEADING: (1, 1), WEAKENING: (1, 0), LAGGING: (0, 0), IMPROVING: (0, 1)}
     return [
@@ -170,14 +204,14 @@ def _quadrant_labels() -> list[dict[str, Any]]:
             "xanchor": "right" if x else "left",
             "yanchor": "top" if y else "bottom",
             "showarrow": False,
-            "font": {"color": MUTED_COLOR, "size": 14},
+            "font": {"color": style.muted, "size": 14},
         }
         for name, (x, y) in corners.items()
     ]
 
 
 def _event_marks(
-    events: Sequence[Event], times: pd.Series
+    events: Sequence[Event], times: pd.Series, style: ChartStyle
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Dashed vertical lines with labels for the events inside the charted time range."""
     if times.empty:
@@ -192,7 +226,7 @@ def _event_marks(
     ]
     notes = [
         {
-            "text": e.label,
+            "text": chart_text(e.label),
             "x": e.timestamp,
             "xref": "x",
             "y": 1,
@@ -201,8 +235,8 @@ def _event_marks(
             "xanchor": "right",
             "yanchor": "top",
             "showarrow": False,
-            "bgcolor": "rgba(255,255,255,0.75)",
-            "font": {"color": MUTED_COLOR, "size": 11},
+            "bgcolor": style.label_background,
+            "font": {"color": style.muted, "size": 11},
         }
         for e in shown
     ]
@@ -214,17 +248,19 @@ def movers_chart(
     window: str,
     labels: Mapping[str, str],
     colors: Mapping[str, str],
+    style: ChartStyle = PAPER,
 ) -> go.Figure:
     """Biggest gainers and losers as bars coloured by (first) sector, best on top."""
     ranked = movers.sort_values(CHANGE, kind="stable")
+    symbols = ranked[SYMBOL].map(chart_text)
     first_sector = ranked[SECTORS].str.split(";").str[0]
     present = set(first_sector)
     traces = [
         go.Bar(
             x=ranked[CHANGE][first_sector == sector],
-            y=ranked[SYMBOL][first_sector == sector],
+            y=symbols[first_sector == sector],
             orientation="h",
-            name=labels.get(sector, sector or "no sector"),
+            name=chart_text(labels.get(sector, sector or "no sector")),
             marker={"color": colors.get(sector, FALLBACK_COLOR)},
             texttemplate="%{x:+.1%}",
             textposition="outside",
@@ -237,8 +273,8 @@ def movers_chart(
         "tickformat": ".0%",
         "range": _padded_range(ranked[CHANGE]),
     }
-    y_axis = _axis("Token") | {"categoryorder": "array", "categoryarray": list(ranked[SYMBOL])}
-    layout = _layout(f"Top movers · {window}", x_axis, y_axis, "closest")
+    y_axis = _axis("Token") | {"categoryorder": "array", "categoryarray": list(symbols)}
+    layout = _layout(f"Top movers · {window}", x_axis, y_axis, "closest", style)
     layout |= {"bargap": 0.25, "height": max(HEIGHT, BAR_HEIGHT * len(ranked) + 140)}
     return go.Figure(data=traces, layout=layout)
 
@@ -248,9 +284,10 @@ def cap_change_chart(
     window: str,
     labels: Mapping[str, str],
     colors: Mapping[str, str],
+    style: ChartStyle = PAPER,
 ) -> go.Figure:
     """Each sector's market-cap change in USD over the window: where value was added or lost."""
-    names = [labels.get(s, s) for s in cap_changes[SECTOR]]
+    names = [_name(labels, s) for s in cap_changes[SECTOR]]
     bar = go.Bar(
         x=names,
         y=cap_changes[CAP_CHANGE_USD],
@@ -261,7 +298,8 @@ def cap_change_chart(
         hovertemplate="%{x}: %{y:$,.0f}<extra></extra>",
     )
     y_axis = _axis("Market-cap change (USD)") | {"tickformat": "$.2s"}
-    layout = _layout(f"Market-cap change by sector · {window}", _axis("Sector"), y_axis, "closest")
+    title = f"Market-cap change by sector · {window}"
+    layout = _layout(title, _axis("Sector"), y_axis, "closest", style)
     layout |= {"showlegend": False}
     return go.Figure(data=[bar], layout=layout)
 
@@ -271,6 +309,7 @@ def flow_sankey(
     window: str,
     labels: Mapping[str, str],
     colors: Mapping[str, str],
+    style: ChartStyle = PAPER,
 ) -> go.Figure:
     """ESTIMATED volume-share flows from losing to gaining sectors (pro rata), in share points."""
     sources = [f"from:{s}" for s in pd.unique(flows[SOURCE_SECTOR])]
@@ -280,7 +319,7 @@ def flow_sankey(
     link_values = flows[SHARE_POINTS] * 100
     sankey = go.Sankey(
         node={
-            "label": [labels.get(s, s) for s in sectors],
+            "label": [_name(labels, s) for s in sectors],
             "color": [colors.get(s, FALLBACK_COLOR) for s in sectors],
             "pad": 18,
             "hovertemplate": "%{label}: %{value:.2f} pts<extra></extra>",
@@ -295,9 +334,11 @@ def flow_sankey(
         },
         valueformat=".2f",
         valuesuffix=" pts",
+        textfont={"size": 13, "weight": 600, "color": style.text},  # the default reads faint
     )
-    title = f"Estimated flow of 24h-volume share · {window} (estimate, pro rata)"
-    layout = _layout(title, _axis(""), _axis(""), "closest")
+    title = "Flow of 24h-volume share (estimate)"
+    subtitle = f"{window} · from losing to gaining sectors, pro rata"
+    layout = _layout(title, _axis(""), _axis(""), "closest", style, subtitle)
     return go.Figure(data=[sankey], layout=layout)
 
 
@@ -305,36 +346,43 @@ def token_treemap(
     tokens: pd.DataFrame,
     window: str,
     labels: Mapping[str, str],
+    style: ChartStyle = PAPER,
 ) -> go.Figure:
     """Tokens sized by market cap, coloured by the window's move, grouped by first sector."""
     shown = tokens[(tokens[MARKET_CAP] > 0) & (tokens[SECTORS] != "")]
     first = shown[SECTORS].str.split(";").str[0]
     sectors = list(pd.unique(first))
     leaf_hover = [
-        f"<b>{symbol}</b><br>Market cap ${cap:,.0f}<br>{window} move {_hover_percent(move, '+')}"
+        f"<b>{chart_text(symbol)}</b><br>Market cap ${cap:,.0f}<br>{window} move {_hover_percent(move, '+')}"
         f"<br>Turnover {_hover_percent(turnover, '')}"
         for symbol, cap, move, turnover in zip(
             shown[SYMBOL], shown[MARKET_CAP], shown[CHANGE], shown[TURNOVER], strict=True
         )
     ]
+    # One explicit root: an implicit one is drawn as a dark grey frame around the sectors.
     treemap = go.Treemap(
-        ids=[f"sector:{s}" for s in sectors] + [f"coin:{c}" for c in shown[COIN_ID]],
-        labels=[*(labels.get(s, s) for s in sectors), *shown[SYMBOL]],
-        parents=["" for _ in sectors] + [f"sector:{s}" for s in first],
-        values=[0.0 for _ in sectors] + list(shown[MARKET_CAP]),
-        hovertext=[labels.get(s, s) for s in sectors] + leaf_hover,
+        ids=[ROOT, *(f"sector:{s}" for s in sectors), *(f"coin:{c}" for c in shown[COIN_ID])],
+        labels=[ROOT_LABEL, *(_name(labels, s) for s in sectors), *shown[SYMBOL].map(chart_text)],
+        parents=["", *(ROOT for _ in sectors), *(f"sector:{s}" for s in first)],
+        values=[0.0, *(0.0 for _ in sectors), *shown[MARKET_CAP]],
+        hovertext=[ROOT_LABEL, *(_name(labels, s) for s in sectors), *leaf_hover],
         hoverinfo="text",
         marker={
-            "colors": [0.0 for _ in sectors] + list(shown[CHANGE].fillna(0.0)),
+            "colors": [0.0, *(0.0 for _ in sectors), *shown[CHANGE].fillna(0.0)],
             "colorscale": DIVERGING_SCALE,
             "cmid": 0.0,
-            "colorbar": {"title": {"text": f"{window} move"}, "tickformat": "+.0%"},
+            "colorbar": _colorbar("+.0%"),
         },
         texttemplate="%{label}",
     )
-    layout = _layout(f"Tokens by market cap · colour = {window} move", {}, {}, "closest")
-    layout |= {"height": 520, "margin": {"l": 10, "r": 10, "t": 60, "b": 10}}
+    layout = _layout("Tokens by market cap", {}, {}, "closest", style, f"Colour = {window} move")
+    layout |= {"height": 520}
     return go.Figure(data=[treemap], layout=layout)
+
+
+def _name(labels: Mapping[str, str], sector: str) -> str:
+    """A sector's label as chart text (plotly would read tags in it as markup)."""
+    return chart_text(labels.get(sector, sector))
 
 
 def _hover_percent(fraction: float, sign: str) -> str:
@@ -343,10 +391,13 @@ def _hover_percent(fraction: float, sign: str) -> str:
 
 
 def correlation_heatmap(
-    correlation: pd.DataFrame, window: str, labels: Mapping[str, str]
+    correlation: pd.DataFrame,
+    window: str,
+    labels: Mapping[str, str],
+    style: ChartStyle = PAPER,
 ) -> go.Figure:
     """The sectors' return correlation matrix with the values written in: who moves together."""
-    names = [labels.get(s, s) for s in correlation.columns]
+    names = [_name(labels, s) for s in correlation.columns]
     heatmap = go.Heatmap(
         z=correlation.to_numpy(),
         x=names,
@@ -355,13 +406,35 @@ def correlation_heatmap(
         zmax=1.0,
         zmid=0.0,
         colorscale=DIVERGING_SCALE,
+        colorbar=_colorbar(".1f"),
         texttemplate="%{z:.2f}",
         hovertemplate="%{y} × %{x}: %{z:.3f}<extra></extra>",
     )
-    title = f"Correlation of cap-weighted index step returns · {window}"
     y_axis = _axis("") | {"autorange": "reversed", "showgrid": False}
-    layout = _layout(title, _axis("") | {"showgrid": False}, y_axis, "closest")
+    x_axis = _axis("") | {"showgrid": False}
+    subtitle = "Of the cap-weighted index returns, step by step"
+    layout = _layout(f"Sector correlation · {window}", x_axis, y_axis, "closest", style, subtitle)
     return go.Figure(data=[heatmap], layout=layout)
+
+
+def _colorbar(tickformat: str) -> dict[str, Any]:
+    """A slim colour scale along the bottom: on a phone a vertical one takes a fifth of the width.
+    No title: the chart's subtitle or its printed values say what the colour is."""
+    return {
+        "orientation": "h",
+        "tickformat": tickformat,
+        "tickangle": 0,
+        "nticks": 5,
+        "x": 0,
+        "xanchor": "left",
+        "len": 240,
+        "lenmode": "pixels",
+        "yref": "container",
+        "y": 0,
+        "yanchor": "bottom",
+        "thickness": 10,
+        "outlinewidth": 0,
+    }
 
 
 def _padded_range(values: pd.Series, pad: float = 0.3) -> list[float]:
@@ -372,51 +445,68 @@ def _padded_range(values: pd.Series, pad: float = 0.3) -> list[float]:
 
 
 def _layout(
-    title: str, x_axis: dict[str, Any], y_axis: dict[str, Any], hovermode: str
+    title: str,
+    x_axis: dict[str, Any],
+    y_axis: dict[str, Any],
+    hovermode: str,
+    style: ChartStyle,
+    subtitle: str = "",
 ) -> dict[str, Any]:
-    """The house style: transparent plot, light grid, title top left, legend above the plot."""
+    """The house style: transparent plot, title top left, legend below, so neither covers the
+    plot on a narrow phone: both sit in the margins and push them as far as they need."""
     return {
         "template": "none",
         "title": {
             "text": title,
+            "subtitle": {"text": subtitle, "font": {"color": style.muted, "size": 13}},
             "x": 0,
             "xanchor": "left",
-            "y": 0.98,
-            "yanchor": "top",
+            "yref": "container",
+            "automargin": True,
+            "pad": {"t": 6, "b": 12},
             "font": {"size": 16, "weight": 600},
         },
-        "font": {"family": FONT, "color": TEXT_COLOR, "size": 13},
+        "font": {"family": style.font, "color": style.text, "size": 13},
         "height": HEIGHT,
-        "margin": {"l": 10, "r": 20, "t": 95, "b": 10},
+        "margin": {"l": 10, "r": 20, "t": 20, "b": 10},
         "legend": {
             "orientation": "h",
+            "yref": "container",
             "yanchor": "bottom",
-            "y": 1.02,
+            "y": 0,
             "x": 0,
             "traceorder": "normal",
         },
         "hovermode": hovermode,
-        "hoverlabel": {"font": {"family": FONT}},
+        "hoverlabel": {"font": {"family": style.font}},
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
-        "xaxis": x_axis,
-        "yaxis": y_axis,
+        "xaxis": _painted(x_axis, style),
+        "yaxis": _painted(y_axis, style),
     }
 
 
 def _axis(title: str) -> dict[str, Any]:
-    """A titled axis with a light grid and muted tick labels."""
+    """A titled axis with a grid, no lines or ticks, and some room around the tick labels."""
     return {
-        "title": {"text": title, "font": {"color": MUTED_COLOR, "size": 13}, "standoff": 12},
+        "title": {"text": title, "font": {"size": 13}, "standoff": 12},
         "automargin": True,
         "showgrid": True,
-        "gridcolor": GRID_COLOR,
         "zeroline": False,
         "showline": False,
         "ticks": "",
         "ticklabelstandoff": 6,
-        "tickfont": {"color": MUTED_COLOR, "size": 12},
+        "tickfont": {"size": 12},
     }
+
+
+def _painted(axis: dict[str, Any], style: ChartStyle) -> dict[str, Any]:
+    """The axis with the style's grid colour and muted title and tick labels (none without axes)."""
+    if not axis:
+        return axis
+    title = axis["title"] | {"font": axis["title"]["font"] | {"color": style.muted}}
+    tickfont = axis["tickfont"] | {"color": style.muted}
+    return axis | {"title": title, "tickfont": tickfont, "gridcolor": style.grid}
 
 
 def _time_axis() -> dict[str, Any]:

@@ -19,13 +19,15 @@ from analytics.shares import VOLUME_SHARE
 from analytics.tables import CHANGE, LABEL, SECTORS, TURNOVER
 from analytics.windows import WINDOWS
 from dashboard.formatting import MISSING, percent, signed_percent, usd_compact, usd_price
-from dashboard.labels import method_label, sector_names
+from dashboard.labels import markdown_text, method_label, sector_names
 
 if TYPE_CHECKING:  # pandas imports the Styler (and jinja2) only when a page asks for one
     from pandas.io.formats.style import Styler
 
-GAIN_COLOR = "#15803d"
-LOSS_COLOR = "#b91c1c"
+# The grid is drawn on a canvas that cannot follow the theme, so these mid tones keep >= 4:1
+# contrast on both the light (#ffffff) and the dark (#0b1220) background of .streamlit/config.toml.
+GAIN_COLOR = "#138a48"
+LOSS_COLOR = "#d83a3a"
 
 Formats = Mapping[str, Callable[[float], str]]
 
@@ -93,8 +95,11 @@ def colored_percent(fraction: float) -> str:
 
 
 def _as_text(table: pd.DataFrame, names: Mapping[str, str], formats: Formats) -> pd.DataFrame:
-    """Keep and rename ``names``' columns, each cell formatted as text."""
-    shown = {name: table[column].map(formats.get(column, str)) for column, name in names.items()}
+    """Keep and rename ``names``' columns, each cell formatted as text (data text stays literal)."""
+    shown = {
+        name: table[column].map(formats.get(column, markdown_text))
+        for column, name in names.items()
+    }
     return pd.DataFrame(shown).reset_index(drop=True)
 
 

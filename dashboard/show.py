@@ -6,14 +6,15 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from aisector.summary import escape_markdown
+from dashboard.labels import markdown_text
 
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 
 
 def chart(figure: go.Figure, key: str) -> None:
-    """A plotly figure exactly as built (no Streamlit theme), so the report's copy matches."""
-    st.plotly_chart(figure, key=key, theme=None, config=PLOTLY_CONFIG)
+    """A figure built with ``charts.APP``: the Streamlit theme fills in the text and grid colours
+    it leaves open, in the browser, so a switch between light and dark needs no rerun."""
+    st.plotly_chart(figure, key=key, theme="streamlit", config=PLOTLY_CONFIG)
 
 
 def table(text: pd.DataFrame) -> None:
@@ -23,5 +24,5 @@ def table(text: pd.DataFrame) -> None:
 
 def what_moved(headline: str, sentences: tuple[str, ...]) -> None:
     """The plain-language summary the report also uses; token names are escaped, never markup."""
-    bullets = "\n".join(f"- {escape_markdown(sentence)}" for sentence in sentences)
-    st.markdown(f"**{escape_markdown(headline)}**\n\n{bullets}")
+    bullets = "\n".join(f"- {markdown_text(sentence)}" for sentence in sentences)
+    st.markdown(f"**{markdown_text(headline)}**\n\n{bullets}")

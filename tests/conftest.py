@@ -1,14 +1,15 @@
-"""Shared builders for small, hand-checkable tidy market frames."""
+"""Shared builders for small, hand-checkable tidy market frames, and the browser tests' server."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import pandas as pd
 import pytest
 
 from analytics.panel import MarketPanel, market_panel
 from analytics.schema import MARKET_COLUMNS, validate_market_frame
+from tests.headless import chromium, running_dashboard
 
 T0 = pd.Timestamp("2025-01-21T00:00Z")
 
@@ -60,3 +61,18 @@ def two_coin_rows() -> list[tuple]:
         (2, "a", 12.1, 121.0, 20.0),
         (2, "b", 19.95, 299.25, 20.0),
     ]
+
+
+@pytest.fixture(scope="session")
+def dashboard_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One running offline dashboard for all browser tests (a start costs seconds)."""
+    with running_dashboard(tmp_path_factory.mktemp("server")) as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    """One headless Chromium per test module; each test opens its own context. Not per session:
+    Playwright's sync API keeps an event loop running, which breaks kaleido in later modules."""
+    with chromium() as launched:
+        yield launched

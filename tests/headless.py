@@ -4,10 +4,23 @@ from __future__ import annotations
 
 import os
 import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
 
 import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+
+ROOT = Path(__file__).resolve().parents[1]
+START_TIMEOUT_S = 60
 
 # Without the background-networking flags Chromium keeps dialling hosts a closed network refuses.
 CHROMIUM_ARGS = [
@@ -36,3 +49,88 @@ def chromium_path() -> str:
             f"Chromium not found at {path}; install it (apt-get install chromium) or set CHROMIUM"
         )
     return path
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def wait_until_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
+    """Poll Streamlit's health endpoint until it answers, or fail with the server's log."""
+    deadline = time.monotonic() + START_TIMEOUT_S
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"dashboard exited with {server.returncode}:\n{log.read_text()}")
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    pytest.fail(f"dashboard did not answer within {START_TIMEOUT_S} s:\n{log.read_text()}")
+
+
+@contextmanager
+def running_dashboard(log_dir: Path) -> Iterator[str]:
+    """A running ``streamlit run dashboard/app.py -- --source offline``; always stopped."""
+    port = free_port()
+    log = log_dir / "streamlit.log"
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        "dashboard/app.py",
+        "--server.headless",
+        "true",
+        "--server.port",
+        str(port),
+        "--",
+        "--source",
+        "offline",
+    ]
+    with log.open("w") as output:
+        server = subprocess.Popen(command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
+    try:
+        url = f"http://localhost:{port}"
+        wait_until_healthy(url, server, log)
+        yield url
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+@contextmanager
+def chromium() -> Iterator[Browser]:
+    """Headless Chromium through Playwright; skip/fail (see ``missing``) without either."""
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        missing("Playwright is not installed; pip install -e '.[dev]'")
+    executable = chromium_path()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+def save_full_page(tab: Page, path: Path, settle_ms: int = 1000) -> None:
+    """Screenshot the whole app at the tab's width: Streamlit scrolls inside its main block, so
+    grow the viewport to the content's height first."""
+    width = tab.viewport_size["width"]
+    height = tab.evaluate(
+        "() => Math.max(...[...document.querySelectorAll('[data-testid=stMain] *')]"
+        ".map(e => e.scrollHeight), document.body.scrollHeight)"
+    )
+    tab.set_viewport_size({"width": width, "height": min(int(height) + 40, 8000)})
+    tab.wait_for_timeout(settle_ms)  # plotly re-lays out on resize
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tab.screenshot(path=str(path), full_page=True)

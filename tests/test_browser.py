@@ -9,97 +9,20 @@ from __future__ import annotations
 
 import csv
 import io
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from analytics.tables import TOKENS_COLUMNS
-from tests.headless import CHART, CHROMIUM_ARGS, chromium_path, missing
+from tests.headless import CHART, ROOT, save_full_page
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[1]
 SCREENSHOT = ROOT / "artifacts" / "dashboard.png"
 EXCEPTION = '[data-testid="stException"]'
-START_TIMEOUT_S = 60
 RENDER_TIMEOUT_MS = 60_000
 WIDTH = 1440
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def wait_until_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
-    """Poll Streamlit's health endpoint until it answers, or fail with the server's log."""
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"dashboard exited with {server.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail(f"dashboard did not answer within {START_TIMEOUT_S} s:\n{log.read_text()}")
-
-
-@pytest.fixture(scope="module")
-def dashboard_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A running dashboard server on the offline market, as ``aisector dashboard`` starts it."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("server") / "streamlit.log"
-    command = [
-        sys.executable,
-        "-m",
-        "dashboard.serve",  # how `aisector dashboard` starts it
-        "run",
-        "dashboard/app.py",
-        "--server.headless",
-        "true",
-        "--server.port",
-        str(port),
-        "--",
-        "--source",
-        "offline",
-    ]
-    with log.open("w") as output:
-        server = subprocess.Popen(command, cwd=ROOT, stdout=output, stderr=subprocess.STDOUT)
-    try:
-        url = f"http://localhost:{port}"
-        wait_until_healthy(url, server, log)
-        yield url
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        missing("Playwright is not installed; pip install -e '.[dev]'")
-    executable = chromium_path()
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
 
 
 @pytest.fixture
@@ -111,18 +34,6 @@ def page(browser, dashboard_url: str) -> Iterator:
         yield tab
     finally:
         context.close()
-
-
-def save_full_page(tab, path: Path) -> None:
-    """Screenshot the whole app: Streamlit scrolls inside its main block, so grow the viewport."""
-    height = tab.evaluate(
-        "() => Math.max(...[...document.querySelectorAll('[data-testid=stMain] *')]"
-        ".map(e => e.scrollHeight), document.body.scrollHeight)"
-    )
-    tab.set_viewport_size({"width": WIDTH, "height": min(int(height) + 40, 8000)})
-    tab.wait_for_timeout(1000)  # plotly re-lays out on resize
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tab.screenshot(path=str(path), full_page=True)
 
 
 def test_rotation_page_renders_charts_and_badge(page) -> None:
@@ -170,7 +81,7 @@ def test_relative_rotation_page_draws_its_graph(page) -> None:
 def test_every_other_page_renders_without_an_exception(page, link, heading, charts) -> None:
     page.wait_for_selector(CHART, timeout=RENDER_TIMEOUT_MS)
     page.get_by_role("link", name=link).click()
-    page.get_by_role("heading", name=heading).wait_for(timeout=RENDER_TIMEOUT_MS)
+    page.get_by_role("heading", name=heading, exact=True).wait_for(timeout=RENDER_TIMEOUT_MS)
     page.wait_for_function(
         f"() => document.querySelectorAll('{CHART}').length >= {charts}", timeout=RENDER_TIMEOUT_MS
     )

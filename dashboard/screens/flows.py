@@ -18,19 +18,23 @@ st.caption(
     f"{window} window ending {utc_time(views.as_of)} · market-cap change is the end cap minus the "
     "start cap, summed over members with a cap at both ends"
 )
-show.chart(charts.cap_change_chart(views.cap_changes, window, labels, colors), "cap_change")
+cap_change = charts.cap_change_chart(views.cap_changes, window, labels, colors, charts.APP)
+show.chart(cap_change, "cap_change")
 csv_button(views.cap_changes, "cap_changes", window, data)
 
 title = "Market-cap share by sector"
 events = cache.market_events(page.book, page.launch.events)
-cap_share = charts.share_chart(views.rotation, MARKET_CAP_SHARE, title, labels, colors, events)
+cap_share = charts.share_chart(
+    views.rotation, MARKET_CAP_SHARE, title, labels, colors, events, charts.APP
+)
 show.chart(cap_share, "cap_share")
 
 st.subheader("Where the volume share went (estimate)")
 if views.flows.empty:
     st.info("No sector gained 24h-volume share over this window.", icon=":material/info:")
 else:
-    show.chart(charts.flow_sankey(views.flows, window, labels, colors), "flow_sankey")
+    sankey = charts.flow_sankey(views.flows, window, labels, colors, charts.APP)
+    show.chart(sankey, "flow_sankey")
 st.caption(
     "Estimate, not observed transfers: each sector that lost 24h-volume share between the window's "
     "first and last hour has its lost share points split over the sectors that gained share, in "

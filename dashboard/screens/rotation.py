@@ -23,7 +23,8 @@ st.caption(
 )
 summary = st.container()  # filled after the index chart, so plotly.js starts loading sooner
 
-show.chart(charts.index_chart(views.index, method, labels, colors, events), "index_chart")
+index_chart = charts.index_chart(views.index, method, labels, colors, events, charts.APP)
+show.chart(index_chart, "index_chart")
 csv_button(views.index, "index", window, data)
 
 with summary:
@@ -36,11 +37,15 @@ with summary:
 volume, value = st.columns(2, gap="medium")
 with volume:
     title = "24h volume share by sector"
-    volume_chart = charts.share_chart(views.rotation, VOLUME_SHARE, title, labels, colors, events)
+    volume_chart = charts.share_chart(
+        views.rotation, VOLUME_SHARE, title, labels, colors, events, charts.APP
+    )
     show.chart(volume_chart, "volume")
 with value:
     title = "Market-cap share by sector"
-    cap_chart = charts.share_chart(views.rotation, MARKET_CAP_SHARE, title, labels, colors, events)
+    cap_chart = charts.share_chart(
+        views.rotation, MARKET_CAP_SHARE, title, labels, colors, events, charts.APP
+    )
     show.chart(cap_chart, "cap")
 st.caption(
     "A coin in several sectors counts in each. Untick a large sector (e.g. Majors) in the "

@@ -14,13 +14,14 @@ window, data, labels = views.window, page.data, page.book.labels()
 st.title("Tokens")
 chart, table = st.columns(2, gap="medium", vertical_alignment="center")
 with chart:
-    show.chart(charts.movers_chart(views.movers, window, labels, page.book.colors()), "movers")
+    movers = charts.movers_chart(views.movers, window, labels, page.book.colors(), charts.APP)
+    show.chart(movers, "movers")
 with table:
     show.table(grids.movers_table(views.movers, window, labels))
     csv_button(views.movers, "movers", window, data)
 
 st.subheader("Market map")
-show.chart(charts.token_treemap(views.tokens, window, labels), "token_treemap")
+show.chart(charts.token_treemap(views.tokens, window, labels, charts.APP), "token_treemap")
 st.caption(
     "Area is market cap, colour the price move over the window (red loss, green gain, white flat). "
     "A coin in several sectors sits under its first. Hover for exact cap, move and turnover "
@@ -39,7 +40,8 @@ st.dataframe(
 csv_button(views.tokens, "tokens", window, data)
 
 st.subheader("Sector correlation")
-show.chart(charts.correlation_heatmap(views.correlation, window, labels), "sector_correlation")
+correlation = charts.correlation_heatmap(views.correlation, window, labels, charts.APP)
+show.chart(correlation, "sector_correlation")
 st.caption(
     "Pearson correlation of the sectors' cap-weighted index returns, step by step over the window. "
     "Rotation between two sectors is easiest to see when they correlate little."
