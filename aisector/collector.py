@@ -27,7 +27,7 @@ from aisector.backfill import Chunk, Interval, backfill_plan, is_covered
 from aisector.errors import ConfigError
 from aisector.market_data import AUTO, AUTO_CANDIDATES
 from aisector.progress import Progress
-from analytics.schema import TIMESTAMP
+from analytics.schema import COIN_ID, TIMESTAMP
 from connectors.base import MarketSource
 from store import Fetched, HistoryStore, Origin
 
@@ -45,12 +45,26 @@ class Collected:
     coins: int
     rows_added: int
     requests: int
-    missing: tuple[str, ...]
+    missing: tuple[str, ...]  # coins the store holds no row of at all
+    unquoted: tuple[str, ...] = ()  # coins the snapshot had no current quote for
+    no_history: tuple[
+        str, ...
+    ] = ()  # coins whose history upstream did not find (asked again next run)
 
     def line(self) -> str:
         requests = f"{self.requests} request{'' if self.requests == 1 else 's'}"
         added = f"{self.rows_added:,} rows added"
         return f"collected {self.coins} coins from {self.label}: {added}, {requests}"
+
+    def warnings(self) -> list[str]:
+        """What the user must hear about coins, one line each: none stored, none quoted now."""
+        unquoted = tuple(c for c in self.unquoted if c not in self.missing)
+        said = [
+            ("no data for", self.missing),
+            ("no current quote for", unquoted),
+            ("no history found upstream (asked again next run) for", self.no_history),
+        ]
+        return [f"{words} {len(c)} coin(s): {', '.join(c)}" for words, c in said if c]
 
 
 def collect_spec(spec: str) -> str:
@@ -80,22 +94,29 @@ def collect(
     """Store the snapshot, then fill the history gaps of the last ``backfill``, chunk by chunk."""
     spent = _requests(source)
     origin = Origin(source.name, source.label, source.live)
-    added = _snapshot(store, source, origin, coins)
+    added, unquoted = _snapshot(store, source, origin, coins)
     window = _window(source, coins, backfill, now)
     if window is not None:
         plan = backfill_plan(store.coverage(source.name, coins), window, *_limits(source))
         added += _backfill(store, source, origin, plan, progress or Progress("backfill"))
     have = store.coins_with_rows(source.name, coins)
     missing = tuple(c for c in coins if c not in have)
-    return Collected(origin.label, len(have), added, _requests(source) - spent, missing)
+    requests = _requests(source) - spent
+    lost = tuple(c for c in coins if c in getattr(source, "history_not_found", ()))
+    return Collected(origin.label, len(have), added, requests, missing, unquoted, lost)
 
 
 def _snapshot(
     store: HistoryStore, source: MarketSource, origin: Origin, coins: Sequence[str]
-) -> int:
-    """The source's current quotes, in one transaction; sources without any have none."""
+) -> tuple[int, tuple[str, ...]]:
+    """The source's current quotes, in one transaction: rows added, and the coins it had no
+    quote for (upstream dropped them, or sent no price). Sources without quotes have none."""
     take = getattr(source, "snapshot", None)
-    return store.write(take(coins), origin) if take is not None else 0
+    if take is None:
+        return 0, ()
+    quotes = take(coins)
+    quoted = set(quotes[COIN_ID].astype(str))
+    return store.write(quotes, origin), tuple(c for c in coins if c not in quoted)
 
 
 def _window(
@@ -126,7 +147,9 @@ def _backfill(
         coins = tuple(c for c in chunk.coins if not is_covered(coverage[c], chunk))
         if coins:
             frame = source.market_history(coins, chunk.start, chunk.end)
-            added += store.write(frame, origin, Fetched(coins, chunk.start, chunk.end))
+            lost = getattr(source, "history_not_found", ())
+            found = tuple(c for c in coins if c not in lost)  # a 404 is not "nothing there"
+            added += store.write(frame, origin, Fetched(found, chunk.start, chunk.end))
         progress.advance(added)
     progress.finish()
     return added

@@ -32,6 +32,7 @@ class MarketData:
     label: str
     live: bool
     warnings: tuple[str, ...] = field(default=())
+    stale: bool = False  # a refresh failed and these are the last good data
 
     @property
     def as_of(self) -> pd.Timestamp:

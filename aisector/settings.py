@@ -39,6 +39,21 @@ SETTINGS: tuple[Setting, ...] = (
         "CoinGecko calls per minute we allow ourselves; unset: 10 keyless, 30 Demo, 500 Pro.",
     ),
     Setting(
+        "AISECTOR_HTTP_TIMEOUT",
+        None,
+        "Seconds a live upstream may take to answer one request; unset: 20.",
+    ),
+    Setting(
+        "AISECTOR_HTTP_ATTEMPTS",
+        None,
+        "Tries per live request, the first included (retried on 429, 5xx, timeouts); unset: 4.",
+    ),
+    Setting(
+        "AISECTOR_HTTP_BACKOFF",
+        None,
+        "Seconds before the first retry when upstream names no wait, doubling after; unset: 1.",
+    ),
+    Setting(
         "GECKOTERMINAL_API_URL",
         None,
         "GeckoTerminal base URL; unset: https://api.geckoterminal.com/api/v2.",

@@ -35,7 +35,15 @@ from analytics.schema import (
 )
 from analytics.windows import tolerance_for
 from connectors.base import QuoteSource
-from connectors.http import CallBudget, Clock, HttpClient, RetryPolicy, Sleep, open_session
+from connectors.http import (
+    CallBudget,
+    Clock,
+    HttpClient,
+    RetryPolicy,
+    Sleep,
+    client_settings,
+    open_session,
+)
 from connectors.payload import (
     LOOKBACKS,
     MARKET_CAP_CHANGE_24H,
@@ -134,6 +142,9 @@ class CoinGecko(QuoteSource):
         self.client.api_base_url = base_url.rstrip("/") + "/"
         self.client.request_timeout = http.timeout
         self._coin_list: tuple[float, pd.DataFrame] | None = None
+        # coins whose history CoinGecko answered 404 for: a collector must not mark those ranges
+        # as fetched, or it would never ask again once the id works
+        self.history_not_found: set[str] = set()
 
     @classmethod
     def from_settings(
@@ -145,18 +156,20 @@ class CoinGecko(QuoteSource):
         sleep: Sleep = time.sleep,
         retry: RetryPolicy | None = None,
     ) -> CoinGecko:
-        """Configured from the environment (else ``secrets``, e.g. ``st.secrets``): key, plan, URL;
-        ``retry`` overrides the default policy (e.g. fewer attempts while deciding ``auto``)."""
+        """Configured from the environment (else ``secrets``, e.g. ``st.secrets``): key, plan, URL,
+        timeout and retries; ``retry`` overrides the configured retry policy."""
         plan, key = _plan(environ, secrets)
         base_url = read_setting("COINGECKO_API_URL", environ, secrets) or plan.base_url
         per_minute = read_positive_number("COINGECKO_CALLS_PER_MINUTE", environ, secrets)
         auth = {plan.header: key} if plan.header and key else None
         session = open_session({"accept": "application/json"}, auth)
         budget = CallBudget(per_minute or plan.calls_per_minute, clock, sleep)
+        timeout, policy = client_settings(environ, secrets)
         http = HttpClient(
             "CoinGecko",
             session,
-            retry=retry or RetryPolicy(),
+            timeout=timeout,
+            retry=retry or policy,
             budget=budget,
             clock=clock,
             sleep=sleep,
@@ -180,7 +193,8 @@ class CoinGecko(QuoteSource):
     def categories(self) -> pd.DataFrame:
         """CoinGecko's categories with market cap, its 24h change (a fraction) and 24h volume."""
         where = "CoinGecko /coins/categories"
-        rows = object_list(self.http.call(self.client.get_coins_categories), where)
+        payload = self.http.call(self.client.get_coins_categories, self._url("coins/categories"))
+        rows = object_list(payload, where)
         frame = pick_fields(rows, CATEGORY_FIELDS)
         for column in (MARKET_CAP, MARKET_CAP_CHANGE, VOLUME):
             frame[column] = numbers(frame[column], f"{where} {CATEGORY_FIELDS[column]}")
@@ -192,7 +206,8 @@ class CoinGecko(QuoteSource):
         """Every id CoinGecko lists (coin_id, symbol, name), fetched at most once a day."""
         now = self.http.clock()
         if self._coin_list is None or now - self._coin_list[0] >= COIN_LIST_TTL:
-            rows = object_list(self.http.call(self.client.get_coins_list), "CoinGecko /coins/list")
+            payload = self.http.call(self.client.get_coins_list, self._url("coins/list"))
+            rows = object_list(payload, "CoinGecko /coins/list")
             self._coin_list = (now, pick_fields(rows, COIN_LIST_FIELDS).astype("string"))
         return self._coin_list[1]
 
@@ -233,8 +248,13 @@ class CoinGecko(QuoteSource):
         _note("has no current price for", missing_from(coins, table.loc[usable, COIN_ID]))
         return table[usable].assign(**{TIMESTAMP: as_of, SOURCE: self.name})
 
+    def _url(self, endpoint: str) -> str:
+        """The URL pycoingecko asks for ``endpoint`` (for messages; the query string apart)."""
+        return self.client.api_base_url + endpoint
+
     def _markets_page(self, query: dict[str, Any]) -> list[dict]:
-        payload = self.http.call(lambda: self.client.get_coins_markets(**query))
+        url = self._url("coins/markets")
+        payload = self.http.call(lambda: self.client.get_coins_markets(**query), url)
         return object_list(payload, "CoinGecko /coins/markets")
 
     def _coin_history(
@@ -248,6 +268,7 @@ class CoinGecko(QuoteSource):
             ]
         except NotFound as error:
             log.info("%s", error)
+            self.history_not_found.add(coin)
             return None
         frame = pd.concat(pieces, ignore_index=True)
         frame = frame[(frame[TIMESTAMP] >= start) & (frame[TIMESTAMP] <= end)]
@@ -266,7 +287,9 @@ class CoinGecko(QuoteSource):
         }
         if granularity == "daily":
             query["interval"] = "daily"
-        payload = self.http.call(lambda: self.client.get_coin_market_chart_range_by_id(**query))
+        url = self._url(f"coins/{coin}/market_chart/range")
+        chart = self.client.get_coin_market_chart_range_by_id
+        payload = self.http.call(lambda: chart(**query), url)
         return chart_frame(payload, f"CoinGecko market_chart for {coin}")
 
 

@@ -32,7 +32,15 @@ from analytics.schema import (
     VOLUME,
 )
 from connectors.base import QuoteSource
-from connectors.http import CallBudget, Clock, HttpClient, RetryPolicy, Sleep, open_session
+from connectors.http import (
+    CallBudget,
+    Clock,
+    HttpClient,
+    RetryPolicy,
+    Sleep,
+    client_settings,
+    open_session,
+)
 from connectors.payload import (
     change_column,
     numbers,
@@ -113,14 +121,17 @@ class GeckoTerminal(QuoteSource):
         sleep: Sleep = time.sleep,
         retry: RetryPolicy | None = None,
     ) -> GeckoTerminal:
-        """Configured from the environment (else ``secrets``): base URL and minimum liquidity."""
+        """Configured from the environment (else ``secrets``): base URL, minimum liquidity, timeout
+        and retries; ``retry`` overrides the configured retry policy."""
         base_url = read_setting("GECKOTERMINAL_API_URL", environ, secrets) or API_URL
         floor = read_positive_number("GECKOTERMINAL_MIN_LIQUIDITY_USD", environ, secrets)
         budget = CallBudget(CALLS_PER_MINUTE, clock, sleep)
+        timeout, policy = client_settings(environ, secrets)
         http = HttpClient(
             "GeckoTerminal",
             open_session({"accept": ACCEPT}),
-            retry=retry or RetryPolicy(),
+            timeout=timeout,
+            retry=retry or policy,
             budget=budget,
             clock=clock,
             sleep=sleep,

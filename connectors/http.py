@@ -7,6 +7,7 @@
   refused connections that honours ``Retry-After`` (seconds or an HTTP date) and backs off
   exponentially otherwise. A wait longer than ``RetryPolicy.max_wait`` is not slept: the call fails
   at once with ``RateLimited`` carrying the wait, so a dashboard never hangs.
+- ``client_settings``: the timeout and retry policy of the ``AISECTOR_HTTP_*`` settings.
 - ``translate_failure``: the one place upstream failures become ``aisector.errors``; every message
   passes through ``aisector.settings.redact``.
 
@@ -19,6 +20,7 @@ import email.utils
 import json
 import logging
 import math
+import re
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
@@ -37,7 +39,7 @@ from aisector.errors import (
     SourceUnavailable,
     Unauthorized,
 )
-from aisector.settings import redact, remember_secret
+from aisector.settings import read_positive_number, redact, remember_secret
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +48,8 @@ Clock = Callable[[], float]  # seconds since the epoch, like time.time
 Sleep = Callable[[float], None]
 Timeout = float | tuple[float, float]
 
-DEFAULT_TIMEOUT: Timeout = (3.05, 20.0)  # connect, read (s): a dead network is noticed in seconds
+CONNECT_TIMEOUT = 3.05  # seconds: a dead network is noticed in seconds
+DEFAULT_TIMEOUT: Timeout = (CONNECT_TIMEOUT, 20.0)  # connect, read
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
 WORDS_LIMIT = 160  # characters of an upstream error text we quote
 
@@ -58,6 +61,24 @@ class RetryPolicy:
     attempts: int = 4  # tries in all, the first included
     backoff: float = 1.0  # seconds before the 2nd try when upstream names no wait; doubles after
     max_wait: float = 30.0  # a longer wait asked by upstream fails the call at once instead
+
+
+def client_settings(
+    environ: Mapping[str, str] | None = None, secrets: Mapping[str, Any] | None = None
+) -> tuple[Timeout, RetryPolicy]:
+    """The timeout and retry policy the ``AISECTOR_HTTP_*`` settings ask for; defaults otherwise."""
+    read = read_positive_number("AISECTOR_HTTP_TIMEOUT", environ, secrets)
+    attempts = read_positive_number("AISECTOR_HTTP_ATTEMPTS", environ, secrets)
+    backoff = read_positive_number("AISECTOR_HTTP_BACKOFF", environ, secrets)
+    if attempts is not None and not attempts.is_integer():
+        raise ConfigError(f"AISECTOR_HTTP_ATTEMPTS must be a whole number, not {attempts:g}")
+    default = RetryPolicy()
+    timeout = DEFAULT_TIMEOUT if read is None else (min(CONNECT_TIMEOUT, read), read)
+    policy = RetryPolicy(
+        attempts=default.attempts if attempts is None else int(attempts),
+        backoff=default.backoff if backoff is None else backoff,
+    )
+    return timeout, policy
 
 
 class CallBudget:
@@ -116,8 +137,9 @@ class HttpClient:
     sleep: Sleep = time.sleep
     requests_made: int = 0  # upstream requests so far, retries included
 
-    def call(self, fetch: Callable[[], T]) -> T:
-        """``fetch()`` within the budget, retried while the failure is transient and the wait short."""
+    def call(self, fetch: Callable[[], T], url: str | None = None) -> T:
+        """``fetch()`` within the budget, retried while the failure is transient and the wait short;
+        ``url``, what ``fetch`` asks for, names the endpoint when its body cannot be decoded."""
         attempt = 1
         while True:
             if self.budget is not None:
@@ -128,8 +150,10 @@ class HttpClient:
             except (requests.RequestException, ValueError) as failure:
                 wait = self._wait_before_retry(failure, attempt)
                 if wait is None:
-                    raise translate_failure(failure, self.source, self.clock, attempt) from None
-                reason = translate_failure(failure, self.source, self.clock)
+                    raise translate_failure(
+                        failure, self.source, self.clock, attempt, url
+                    ) from None
+                reason = translate_failure(failure, self.source, self.clock, url=url)
                 attempt += 1
                 log.info(
                     "%s; retrying in %.1f s (attempt %d of %d)",
@@ -142,7 +166,9 @@ class HttpClient:
 
     def get_json(self, url: str, params: Mapping[str, Any] | None = None) -> Any:
         """The decoded JSON body of ``GET url``, through ``call``."""
-        return self.call(lambda: self.session.get(url, params=params, timeout=self.timeout).json())
+        return self.call(
+            lambda: self.session.get(url, params=params, timeout=self.timeout).json(), url
+        )
 
     def probe(self, url: str, timeout: float = 2.0) -> None:
         """One quick GET, no retry: raises our error when the upstream is not usable right now."""
@@ -197,18 +223,27 @@ def _seconds_until(http_date: str, clock: Clock) -> float | None:
 
 
 def translate_failure(
-    failure: BaseException, source: str, clock: Clock = time.time, attempts: int = 1
+    failure: BaseException,
+    source: str,
+    clock: Clock = time.time,
+    attempts: int = 1,
+    url: str | None = None,
 ) -> SourceError:
-    """Our error for an upstream failure, keeping status, wait and upstream's words; keys masked."""
+    """Our error for an upstream failure, keeping status, wait and upstream's words; keys masked.
+    ``url`` names the endpoint when the failure does not carry its request (a body not JSON)."""
     after = f" after {attempts} attempts" if attempts > 1 else ""
     if isinstance(failure, requests.HTTPError) and failure.response is not None:
         return _status_error(failure.response, source, after, clock)
+    request = getattr(failure, "request", None)
+    where = _where(source, request.url if request is not None else url)
     if isinstance(failure, requests.Timeout):
-        return SourceUnavailable(redact(f"{source} did not answer in time{after}"))
+        return SourceUnavailable(redact(f"{where} did not answer in time{after}"))
     if isinstance(failure, requests.ConnectionError):
-        return SourceUnavailable(redact(f"{source} cannot be reached{after}: {_reason(failure)}"))
+        return SourceUnavailable(redact(f"{where} cannot be reached{after}: {_reason(failure)}"))
     if isinstance(failure, ValueError):  # JSON decoding, including requests' JSONDecodeError
-        return BadPayload(redact(f"{source} sent a reply that is not valid JSON ({failure})"))
+        return BadPayload(
+            redact(f"{where} sent a reply that is not valid JSON ({_not_json(failure)})")
+        )
     return SourceError(redact(f"{source} request failed{after}: {_reason(failure)}"))
 
 
@@ -217,7 +252,7 @@ def _status_error(
 ) -> SourceError:
     """The error class and message for an HTTP error status."""
     status = response.status_code
-    where = f"{source} {urlsplit(response.url or '').path or '/'}"
+    where = _where(source, response.url or "")
     said = f"HTTP {status}{_words(response)}"
     if status == 429:
         wait = parse_retry_after(response.headers.get("Retry-After"), clock)
@@ -231,6 +266,27 @@ def _status_error(
     if status >= 500:
         return SourceUnavailable(redact(f"{where}: server error ({said}){after}"))
     return SourceError(redact(f"{where}: request rejected ({said})"))
+
+
+def _where(source: str, url: str | None) -> str:
+    """The upstream and the endpoint a failure came from, e.g. ``CoinGecko /api/v3/ping`` (the
+    path only: a query string could carry anything)."""
+    return source if url is None else f"{source} {urlsplit(url).path or '/'}"
+
+
+def _not_json(failure: ValueError) -> str:
+    """What a body that does not decode looks like: empty, cut short, an HTML page, or else what
+    the decoder said."""
+    body, at = getattr(failure, "doc", None), getattr(failure, "pos", None)
+    if not isinstance(body, str) or not isinstance(at, int):
+        return str(failure)
+    if not body.strip():
+        return "an empty body"
+    if body.lstrip().startswith("<"):
+        return "an HTML page"
+    if at >= len(body.rstrip()) or str(failure).startswith("Unterminated"):
+        return f"cut short after {len(body):,} characters"
+    return str(failure)
 
 
 def _words(response: requests.Response) -> str:
@@ -270,4 +326,5 @@ def _reason(failure: BaseException) -> str:
     while cause.__context__ is not None and cause.__context__ is not cause:
         cause = cause.__context__
     text = str(cause).split(":")[-1].strip() or type(cause).__name__
+    text = re.sub(r"^\[Errno -?\d+\] ", "", text)  # "[Errno 104] Connection reset by peer"
     return text[:WORDS_LIMIT]

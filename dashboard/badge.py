@@ -8,6 +8,7 @@ import streamlit as st
 from aisector.market_data import MarketData
 from aisector.settings import redact
 from dashboard.formatting import age_text, utc_time
+from dashboard.labels import markdown_text
 
 STALE_AFTER = pd.Timedelta(hours=2)  # older than this, the age is shown in orange
 OFFLINE_SOURCE = "offline"
@@ -15,6 +16,8 @@ OFFLINE_SOURCE = "offline"
 
 def source_kind(data: MarketData) -> tuple[str, str, str]:
     """(badge colour, icon, note) for live, simulated and file/store data."""
+    if data.live and data.stale:
+        return "orange", ":material/sensors_off:", "live refresh failed – last good data"
     if data.live:
         return "green", ":material/sensors:", "live market data"
     if data.source == OFFLINE_SOURCE:
@@ -27,9 +30,9 @@ def badge_text(data: MarketData, now: pd.Timestamp) -> str:
     color, icon, note = source_kind(data)
     age = age_text(now - data.as_of)
     age = f":orange[{age}]" if now - data.as_of > STALE_AFTER else age
-    note = note if data.live else f":{color}[**{note}**]"
+    note = note if color == "green" else f":{color}[**{note}**]"
     return (
-        f":{color}-badge[{icon} {data.label}] &nbsp; as of **{utc_time(data.as_of)}** · {age}"
+        f":{color}-badge[{icon} {markdown_text(data.label)}] &nbsp; as of **{utc_time(data.as_of)}** · {age}"
         f" · {note}"
     )
 
@@ -38,4 +41,4 @@ def show_badge(data: MarketData, now: pd.Timestamp | None = None) -> None:
     """The badge line, then every warning the loader raised."""
     st.markdown(badge_text(data, pd.Timestamp.now(tz="UTC") if now is None else now))
     for warning in data.warnings:
-        st.warning(redact(warning), icon=":material/warning:")
+        st.warning(markdown_text(redact(warning)), icon=":material/warning:")

@@ -26,6 +26,7 @@ from dashboard.selection import Selection, selected_views
 SECTORS_TTL = timedelta(seconds=30)  # an edited sectors file shows up within half a minute
 MARKET_TTL = timedelta(minutes=5)  # CoinGecko's market data refreshes every 1-5 minutes
 VIEWS_TTL = MARKET_TTL  # views derive from one market snapshot and expire with it
+VIEWER_HTTP = {"AISECTOR_HTTP_ATTEMPTS": "2", "AISECTOR_HTTP_TIMEOUT": "8"}
 MAX_VIEWS = 128  # windows × methods × caps × sector picks actually used
 
 
@@ -43,9 +44,14 @@ def sector_book(path: str | None) -> SectorBook:
 
 
 @st.cache_resource(ttl=MARKET_TTL, show_spinner="Loading market data…")
-def _fresh_market_data(source: str, book: SectorBook) -> MarketData:
-    """Every coin of the sectors file from ``source``; shared by all sessions, never mutated."""
-    return load_market(source, book, streamlit_secrets())
+def _fresh_market_data(source: str, book: SectorBook) -> MarketData | SourceError:
+    """Every coin of the sectors file from ``source``, or why it failed; shared by all sessions,
+    never mutated. A failure is kept for the lifetime too: a broken upstream is asked once per
+    lifetime, not again (through all its retries) on every rerun of every viewer."""
+    try:
+        return load_market(source, book, viewer_settings())
+    except SourceError as error:
+        return error
 
 
 @st.cache_resource(show_spinner=False)
@@ -57,16 +63,22 @@ def _last_good() -> dict[tuple[str, str], MarketData]:
 def market_data(source: str, book: SectorBook) -> MarketData:
     """Fresh data when the source serves it, else the last good data with why and how old."""
     key = (source, book.origin)
-    try:
-        data = _fresh_market_data(source, book)
-    except SourceError as error:
+    data = _fresh_market_data(source, book)
+    if isinstance(data, SourceError):
         previous = _last_good().get(key)
         if previous is None:
-            raise
-        note = f"refresh failed, showing the last good data (as of {previous.as_of:%Y-%m-%d %H:%M} UTC): {error}"
-        return replace(previous, warnings=(*previous.warnings, note))
+            _fresh_market_data.clear(source, book)  # nothing to show: the next run asks again
+            raise data
+        note = f"refresh failed, showing the last good data (as of {previous.as_of:%Y-%m-%d %H:%M} UTC): {data}"
+        return replace(previous, warnings=(*previous.warnings, note), stale=True)
     _last_good()[key] = data
     return data
+
+
+def viewer_settings() -> Mapping[str, Any]:
+    """Streamlit's secrets over the dashboard's own HTTP defaults (the environment beats both):
+    a viewer waits for a broken upstream at most about 2 × 8 s, not the collector's 4 × 20 s."""
+    return {**VIEWER_HTTP, **(streamlit_secrets() or {})}
 
 
 def streamlit_secrets() -> Mapping[str, Any] | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -13,6 +14,7 @@ from aisector.market_data import load_market
 from aisector.sectors import load_sectors
 from analytics.shares import VOLUME_SHARE
 from analytics.tables import TOKENS_COLUMNS
+from connectors.http import client_settings
 from dashboard import cache, charts
 from dashboard.badge import badge_text
 from dashboard.cards import accent_css, safe_color
@@ -172,7 +174,7 @@ def test_card_accents_use_the_sector_colours_and_refuse_anything_but_hex() -> No
 def test_failed_refresh_keeps_the_last_good_data_with_its_age_and_reason(monkeypatch):
 
     book = load_sectors()
-    good = load_market("offline", book)
+    good = replace(load_market("offline", book), live=True)  # as CoinGecko's would be
     answers = iter([good, SourceUnavailable("CoinGecko cannot be reached: timed out")])
 
     def fake_load(*_args):
@@ -192,6 +194,22 @@ def test_failed_refresh_keeps_the_last_good_data_with_its_age_and_reason(monkeyp
         "refresh failed, showing the last good data (as of 2025-01-22 00:00 UTC)"
     )
     assert kept.warnings[-1].endswith("CoinGecko cannot be reached: timed out")
+    assert kept.stale and not good.stale
+    badge = badge_text(kept, pd.Timestamp("2025-01-22 01:00", tz="UTC"))
+    assert ":orange-badge[:material/sensors_off:" in badge
+    assert "live refresh failed – last good data" in badge
+    assert "live market data" not in badge
+
+
+def test_viewers_wait_less_for_a_broken_upstream_than_the_collector(monkeypatch):
+    monkeypatch.setattr(cache, "streamlit_secrets", lambda: None)
+    timeout, policy = client_settings({}, cache.viewer_settings())
+    assert (policy.attempts, timeout[1]) == (2, 8.0)
+    assert client_settings({}, None)[1].attempts == 4  # the CLI keeps the patient default
+    monkeypatch.setattr(cache, "streamlit_secrets", lambda: {"AISECTOR_HTTP_ATTEMPTS": "5"})
+    assert client_settings({}, cache.viewer_settings())[1].attempts == 5  # secrets.toml wins
+    env = {"AISECTOR_HTTP_ATTEMPTS": "3"}
+    assert client_settings(env, cache.viewer_settings())[1].attempts == 3  # and the environment
 
 
 def test_failed_first_load_is_an_error_not_stale_data(monkeypatch):

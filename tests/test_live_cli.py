@@ -7,13 +7,9 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import parse_qs, urlsplit
 
 import pandas as pd
 import pytest
@@ -21,6 +17,7 @@ import pytest
 from aisector.cli import main
 from aisector.sectors import load_sectors
 from connectors.coingecko import CoinGecko
+from tests.fault_server import FaultServer, error, rate_limited
 
 KEY = "CG-liveServerKey4242"
 ABSENT = "cookie"  # a default-sectors coin the server does not know
@@ -49,79 +46,26 @@ ROWS = {coin: market_row(i, coin) for i, coin in enumerate(COINS)}
 ROWS["elizaos"] = market_row(len(COINS), "elizaos")  # AI16Z's id since its migration
 
 
-@dataclass
-class Upstream:
-    """What the fake CoinGecko answers (a script of failures first) and what it was asked."""
-
-    script: list[tuple[int, dict[str, str], str]] = field(default_factory=list)
-    requests: list[tuple[str, dict[str, str]]] = field(default_factory=list)
-
-    def answer(self, path: str, query: dict[str, list[str]]) -> tuple[int, dict[str, str], str]:
-        if self.script:
-            return self.script.pop(0)
-        if path.endswith("/coins/markets"):
-            ids = query.get("ids", [""])[0].split(",")
-            return 200, {}, json.dumps([ROWS[c] for c in ids if c in ROWS])
-        if path.endswith("/coins/list"):
-            rows = [{"id": c, "symbol": r["symbol"], "name": r["name"]} for c, r in ROWS.items()]
-            return 200, {}, json.dumps(rows)
-        return (
-            404,
-            {},
-            json.dumps({"error": "Incorrect path. Please check https://www.coingecko.com/api/"}),
-        )
-
-
 @pytest.fixture
-def upstream() -> Iterator[tuple[Upstream, str]]:
-    state = Upstream()
-
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            parts = urlsplit(self.path)
-            state.requests.append((self.path, {k.lower(): v for k, v in self.headers.items()}))
-            status, headers, body = state.answer(parts.path, parse_qs(parts.query))
-            payload = body.encode()
-            self.send_response(status)
-            self.send_header("Content-Type", headers.pop("Content-Type", "application/json"))
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(payload)))
-            self.end_headers()
-            self.wfile.write(payload)
-
-        def log_message(self, *_args) -> None:  # keep the test output clean
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield state, f"http://127.0.0.1:{server.server_address[1]}/api/v3"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join()
+def upstream() -> Iterator[FaultServer]:
+    with FaultServer(list(ROWS.values()), api_key=KEY) as server:
+        yield server
 
 
-RATE_LIMITED = (
-    429,
-    {"Retry-After": "1"},
-    json.dumps({"status": {"error_code": 429, "error_message": "You've exceeded the Rate Limit."}}),
-)
+RATE_LIMITED = rate_limited("1")
 
 
 def test_connector_survives_a_429_and_snapshots_in_one_request(upstream):
-    state, url = upstream
-    state.script.append(RATE_LIMITED)
+    upstream.script("markets", RATE_LIMITED)
     waits: list[float] = []
-    environ = {"COINGECKO_API_URL": url, "COINGECKO_DEMO_API_KEY": KEY}
+    environ = {"COINGECKO_API_URL": upstream.url, "COINGECKO_DEMO_API_KEY": KEY}
     gecko = CoinGecko.from_settings(environ, sleep=waits.append)
     frame = gecko.market_history(load_sectors().coins())
     assert waits == [1.0]
-    markets = [(p, h) for p, h in state.requests if "/coins/markets" in p]
+    markets = [r for r in upstream.log if r.route == "markets"]
     assert len(markets) == 2  # the 429 and its retry: ceil(32 / 250) = 1 snapshot request
-    assert all(h["x-cg-demo-api-key"] == KEY and KEY not in p for p, h in markets)
+    assert all(r.authorized and "x-cg-demo-api-key" in r.headers for r in markets)
+    assert all(KEY not in r.path + str(r.query) for r in markets)
     latest = frame[frame["timestamp"] == frame["timestamp"].max()].set_index("coin_id")
     assert len(latest) == len(COINS) and ABSENT not in latest.index
     assert latest.loc["pippin", "price"] == ROWS["pippin"]["current_price"]
@@ -135,10 +79,9 @@ def export_tokens(tmp_path: Path, monkeypatch, url: str) -> tuple[int, Path]:
 
 
 def test_cli_exports_live_tokens_through_rate_limiting(upstream, tmp_path, monkeypatch, capsys):
-    state, url = upstream
-    state.script.append(RATE_LIMITED)
+    upstream.script("markets", RATE_LIMITED)
     started = time.monotonic()
-    code, out = export_tokens(tmp_path, monkeypatch, url)
+    code, out = export_tokens(tmp_path, monkeypatch, upstream.url)
     streams = capsys.readouterr()
     assert code == 0, streams.err
     assert time.monotonic() - started < 10
@@ -150,7 +93,7 @@ def test_cli_exports_live_tokens_through_rate_limiting(upstream, tmp_path, monke
         assert tokens.loc[coin, "volume"] == pytest.approx(row["total_volume"])
         change = row["price_change_percentage_24h_in_currency"] / 100
         assert tokens.loc[coin, "change"] == pytest.approx(change)
-    assert len([p for p, _ in state.requests if "/coins/markets" in p]) == 2
+    assert upstream.count("markets") == 2
     assert f"no data for 1 coin(s): {ABSENT}" in streams.err
     provenance = json.loads(out.with_suffix(".json").read_text())
     assert provenance["source"] == "coingecko" and provenance["data"] == "live"
@@ -162,28 +105,26 @@ def test_cli_exports_live_tokens_through_rate_limiting(upstream, tmp_path, monke
     ("reply", "words"),
     [
         (
-            (503, {"Retry-After": "0", "Content-Type": "text/html"}, "<html><h1>503</h1></html>"),
+            error(503, "<html><h1>503</h1></html>", retry_after="0"),
             "server error (HTTP 503, an HTML error page) after 4 attempts",
         ),
         (
-            (
+            error(
                 401,
-                {},
                 json.dumps(
                     {"status": {"error_code": 10002, "error_message": f"API Key Missing {KEY}"}}
                 ),
             ),
             "the API key is missing, wrong or not valid",
         ),
-        ((200, {}, '[{"id": "bitcoin", "current_price": 9'), "not valid JSON"),
+        (error(200, '[{"id": "bitcoin", "current_price": 9'), "not valid JSON"),
     ],
 )
 def test_cli_on_a_broken_upstream_fails_in_one_clear_line_without_the_key(
     upstream, tmp_path, monkeypatch, capsys, reply, words
 ):
-    state, url = upstream
-    state.script.extend([reply] * 4)
-    code, out = export_tokens(tmp_path, monkeypatch, url)
+    upstream.script("markets", *[reply] * 4)
+    code, out = export_tokens(tmp_path, monkeypatch, upstream.url)
     err = capsys.readouterr().err
     assert code != 0
     lines = err.strip().splitlines()
@@ -194,9 +135,8 @@ def test_cli_on_a_broken_upstream_fails_in_one_clear_line_without_the_key(
 
 
 def test_console_run_on_a_broken_upstream_prints_exactly_one_line(upstream, tmp_path):
-    state, url = upstream
-    state.script.extend([(503, {"Retry-After": "0"}, "<html>down</html>")] * 4)
-    environ = {**os.environ, "COINGECKO_API_URL": url, "COINGECKO_PRO_API_KEY": KEY}
+    upstream.script("markets", *[error(503, "<html>down</html>", retry_after="0")] * 4)
+    environ = {**os.environ, "COINGECKO_API_URL": upstream.url, "COINGECKO_PRO_API_KEY": KEY}
     command = "import sys; from aisector.cli import main; sys.exit(main(sys.argv[1:]))"
     out = tmp_path / "tokens.csv"
     run = subprocess.run(
@@ -220,4 +160,6 @@ def test_console_run_on_a_broken_upstream_prints_exactly_one_line(upstream, tmp_
     assert run.returncode == 1
     assert run.stderr.count("\n") == 1 and run.stderr.startswith("aisector: error: CoinGecko")
     assert KEY not in run.stderr + run.stdout
-    assert [h["x-cg-pro-api-key"] for _, h in state.requests] == [KEY] * 4
+    assert [(r.authorized, "x-cg-pro-api-key" in r.headers) for r in upstream.log] == [
+        (True, True)
+    ] * 4
