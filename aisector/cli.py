@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 import tomllib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+from typing import NoReturn
 
 import pandas as pd
 
@@ -22,12 +22,13 @@ from aisector.collector import DEFAULT_BACKFILL_DAYS, collect, collect_spec
 from aisector.errors import AisectorError, ConfigError
 from aisector.events import chart_events
 from aisector.exports import export_provenance, write_csv
-from aisector.market_data import load_market
+from aisector.market_data import AUTO, load_market
 from aisector.progress import Progress
 from aisector.report import DEFAULT_WINDOWS, write_report
 from aisector.sectors import load_sectors
 from aisector.settings import SETTINGS, redact
 from aisector.views import build_views
+from analytics.rotation import BASES, PRICE_BASIS
 from analytics.windows import window_length
 from connectors.registry import open_source
 from store import open_store
@@ -38,10 +39,18 @@ EXIT_FAILURE = 1
 
 EXPORTS = ("tokens", "sectors", "index", "rotation")
 SOURCE_HELP = (
-    "auto (default: the history store if it holds data, else the offline market), "
-    "store, offline, or csv:PATH"
+    "auto (default: CoinGecko if it answers, else the history store if it holds data, else the "
+    "offline market), coingecko, store, offline, or csv:PATH"
 )
-COLLECT_SOURCE_HELP = "auto (default; in this version: the offline market), offline, or csv:PATH"
+COLLECT_SOURCE_HELP = "auto (default: CoinGecko), coingecko, offline, or csv:PATH"
+MAX_BACKFILL_DAYS = 36_500  # a century; more overflows the timestamps
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse whose usage mistakes are one line on stderr, like every other failure."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {redact(message)} (see {self.prog} --help)\n")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -58,7 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="aisector",
         description="Sector rotation for crypto AI tokens: dashboard and CSV exports.",
         epilog=_settings_help(),
@@ -69,7 +78,9 @@ def build_parser() -> argparse.ArgumentParser:
     dashboard = commands.add_parser("dashboard", help="start the web dashboard")
     _common_options(dashboard)
     _events_option(dashboard)
-    dashboard.add_argument("--port", type=int, default=8501, help="port to serve on (default 8501)")
+    dashboard.add_argument(
+        "--port", type=_port, default=8501, help="port to serve on (default 8501)"
+    )
     dashboard.set_defaults(run=run_dashboard)
     export = commands.add_parser("export", help="write a table as CSV (+ provenance .json)")
     export.add_argument("what", choices=EXPORTS, help="which table")
@@ -82,6 +93,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--max-weight",
         type=_fraction,
         help="cap per member for a capped cap-weighted index, e.g. 0.25",
+    )
+    export.add_argument(
+        "--basis",
+        choices=BASES,
+        help="rotation only: RS-ratio and RS-momentum on price (default; sector index vs the "
+        "benchmark) or on volume-share (sector share of the tracked volume)",
     )
     _common_options(export)
     export.set_defaults(run=run_export)
@@ -152,14 +169,21 @@ def _common_options(command: argparse.ArgumentParser, source_help: str = SOURCE_
 
 def run_export(options: argparse.Namespace) -> int:
     window_length(options.window)
+    basis = _rs_basis(options.what, options.basis)
     book = load_sectors(options.sectors)
     data = load_market(options.source, book)
+    if options.as_of is not None and options.as_of < data.panel.timestamps[0]:
+        first = f"{data.panel.timestamps[0]:%Y-%m-%d %H:%M} UTC"
+        raise ConfigError(
+            f"--as-of {options.as_of:%Y-%m-%d %H:%M} UTC is before the data ({first})"
+        )
     views = build_views(data, book, options.window, options.as_of, options.max_weight)
-    table = views.table(options.what)
+    table = views.table(options.what) if basis is None else views.rotation_on(basis)
     details = {
         "window": options.window,
         "sectors_file": book.origin,
         "max_weight": options.max_weight,
+        **({} if basis is None else {"rs_basis": basis}),
     }
     write_csv(table, options.out, export_provenance(data, options.what, **details))
     for warning in data.warnings:
@@ -168,6 +192,15 @@ def run_export(options: argparse.Namespace) -> int:
         f"wrote {options.out} ({len(table)} rows, {data.label}, as of {views.as_of:%Y-%m-%d %H:%M} UTC)"
     )
     return 0
+
+
+def _rs_basis(what: str, basis: str | None) -> str | None:
+    """The RS basis of a rotation export (price unless asked); None for the other tables."""
+    if what == "rotation":
+        return basis or PRICE_BASIS
+    if basis is not None:
+        raise ConfigError(f"--basis applies to the rotation export only, not {what}")
+    return None
 
 
 def run_report(options: argparse.Namespace) -> int:
@@ -198,15 +231,16 @@ def run_collect(options: argparse.Namespace) -> int:
     backfill = pd.Timedelta(days=options.backfill)
     with open_store() as store:
         done = collect(store, source, book.coins(), backfill, _now(), Progress("collect"))
-    if done.missing:
-        missing = f"no data for {len(done.missing)} coin(s): {', '.join(done.missing)}"
-        print(f"aisector: warning: {redact(missing)}", file=sys.stderr)
+    for warning in done.warnings():
+        print(f"aisector: warning: {redact(warning)}", file=sys.stderr)
     print(redact(done.line()))
     return 0
 
 
-def run_dashboard(options: argparse.Namespace) -> int:
+def run_dashboard(options: argparse.Namespace) -> NoReturn:
     chart_events(load_sectors(options.sectors), options.events)  # broken files fail here
+    if options.source.strip().lower() != AUTO:
+        open_source(options.source)  # so does an unknown source, before the server starts
     app = resources.files("dashboard") / "app.py"
     command = [
         sys.executable,
@@ -222,7 +256,10 @@ def run_dashboard(options: argparse.Namespace) -> int:
     for flag, path in (("--sectors", options.sectors), ("--events", options.events)):
         if path:
             command += [flag, str(path.resolve())]
-    return subprocess.call(command, env=os.environ.copy())
+    sys.stdout.flush()
+    sys.stderr.flush()
+    # The server takes this process's place, so a SIGTERM to `aisector dashboard` stops it.
+    os.execve(sys.executable, command, os.environ.copy())
 
 
 @contextmanager
@@ -252,12 +289,20 @@ def streamlit_flags(config: Path) -> list[str]:
     folder's ``.streamlit/``)."""
     if not config.is_file():
         return []
-    sections = tomllib.loads(config.read_text(encoding="utf-8"))
+    options = _dotted(tomllib.loads(config.read_text(encoding="utf-8")))
     return [
-        f"--{section}.{key}={str(value).lower() if isinstance(value, bool) else value}"
-        for section, values in sections.items()
-        for key, value in values.items()
+        f"--{name}={str(value).lower() if isinstance(value, bool) else value}"
+        for name, value in options
     ]
+
+
+def _dotted(table: dict, prefix: str = "") -> Iterator[tuple[str, object]]:
+    """(``section.key``, value) of every option, nested tables such as ``[theme.light]`` too."""
+    for key, value in table.items():
+        if isinstance(value, dict):
+            yield from _dotted(value, f"{prefix}{key}.")
+        else:
+            yield f"{prefix}{key}", value
 
 
 def _settings_help() -> str:
@@ -270,13 +315,23 @@ def _timestamp(text: str) -> pd.Timestamp:
     try:
         stamp = pd.Timestamp(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2025-01-22T00:00Z") from None
+        stamp = pd.NaT
+    if pd.isna(stamp):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2025-01-22T00:00Z")
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
 
 
 def _days(text: str) -> int:
-    if not text.isdigit():
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of days, e.g. 90")
+    if not (text.isascii() and text.isdigit()) or int(text) > MAX_BACKFILL_DAYS:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a whole number of days, e.g. 90 (at most {MAX_BACKFILL_DAYS})"
+        )
+    return int(text)
+
+
+def _port(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= 65535:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a port from 1 to 65535, e.g. 8501")
     return int(text)
 
 
@@ -291,5 +346,7 @@ def _fraction(text: str) -> float:
 
 
 def _fail(message: str, code: int) -> int:
-    print(f"aisector: error: {redact(message)}", file=sys.stderr)
+    """One line on stderr, even when a library's message spans several."""
+    line = " ".join(part.strip() for part in message.splitlines() if part.strip())
+    print(f"aisector: error: {redact(line)}", file=sys.stderr)
     return code

@@ -1,13 +1,15 @@
 """CSV exports that spreadsheets and scripts can trust, each with a provenance ``.json`` beside it.
 
 UTF-8, one header row, ISO 8601 UTC timestamps, plain decimals (never ``1e-05``), and text cells
-that a spreadsheet would run as a formula neutralised with a leading apostrophe.
+(headers too: the correlation table's are sector names) that a spreadsheet would run as a formula
+neutralised with a leading apostrophe.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
@@ -22,6 +24,7 @@ from aisector.market_data import MarketData
 
 DATA_SOURCE = "data_source"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_NEEDS_QUOTES = re.compile(r'[",\r\n]')
 
 
 def neutralise_formula(text: str) -> str:
@@ -37,8 +40,16 @@ def csv_ready(table: pd.DataFrame) -> pd.DataFrame:
 def csv_text(table: pd.DataFrame, source_label: str) -> str:
     """The table as CSV text, each row labelled with its data source, so that a simulated
     market never passes for a live one once the file travels without its provenance."""
-    labelled = table.assign(**{DATA_SOURCE: source_label})
-    return csv_ready(labelled).to_csv(index=False, lineterminator="\n")
+    cells = csv_ready(table.assign(**{DATA_SOURCE: source_label}))
+    header = tuple(neutralise_formula(str(name)) for name in cells.columns)
+    rows = [header, *cells.itertuples(index=False, name=None)]
+    return "".join(",".join(_field(cell) for cell in row) + "\n" for row in rows)
+
+
+def _field(cell: str) -> str:
+    """RFC 4180 quoting; unlike pandas' writer (with ``\\n`` line ends) it quotes a lone ``\\r``,
+    which would otherwise split the row in a spreadsheet."""
+    return '"' + cell.replace('"', '""') + '"' if _NEEDS_QUOTES.search(cell) else cell
 
 
 def write_csv(table: pd.DataFrame, path: str | Path, provenance: Mapping[str, Any]) -> Path:

@@ -137,6 +137,8 @@ def parse_sectors(text: str, origin: str = "<sectors>") -> SectorBook:
 
 
 def _sector(key: str, entry: object, fallback_color: str, origin: str) -> Sector:
+    if not key.strip() or ";" in key:  # tables join a coin's sectors with ";"
+        raise ConfigError(f"{origin}: sector name {key!r} must be text without ';'")
     if not isinstance(entry, dict):
         raise ConfigError(f"{origin}: sectors.{key} must be a table with a coins list")
     unknown = set(entry) - {"label", "coins", "color"}
@@ -218,8 +220,8 @@ def _switch_date(value: object, where: str) -> pd.Timestamp:
     """A TOML date or datetime (or ISO text) as a UTC timestamp; local times are taken as UTC."""
     if not isinstance(value, dt.date | str):
         raise ConfigError(f"{where}: since must be a date like 2025-11-06")
-    try:
-        stamp = pd.Timestamp(value)
+    try:  # ISO text only: pandas would also take "now", "today" and "" (NaT)
+        stamp = pd.Timestamp(dt.datetime.fromisoformat(value) if isinstance(value, str) else value)
     except ValueError:
         raise ConfigError(f"{where}: since {value!r} is not a date like 2025-11-06") from None
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")

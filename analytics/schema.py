@@ -75,11 +75,10 @@ def empty_market_frame() -> pd.DataFrame:
 
 
 def _utc_timestamps(values: pd.Series) -> pd.Series:
-    try:
-        stamps = pd.to_datetime(values, utc=True, format="ISO8601")
+    try:  # the cast is inside: a year like -1 or 3000 parses, then overflows nanoseconds
+        return pd.to_datetime(values, utc=True, format="ISO8601").astype("datetime64[ns, UTC]")
     except (ValueError, TypeError) as error:
         raise BadPayload(f"timestamp column holds a value that is not a date: {error}") from None
-    return stamps.astype("datetime64[ns, UTC]")
 
 
 def _numbers(values: pd.Series, column: str) -> pd.Series:

@@ -15,7 +15,8 @@ from aisector.errors import ConfigError
 
 WINDOWS = ("24h", "7d", "30d")
 DEFAULT_TOLERANCE_SHARE = 0.10
-_WINDOW_PATTERN = re.compile(r"^\s*(\d+)\s*([hd])\s*$")
+MAX_WINDOW_DAYS = 36_500  # a century
+_WINDOW_PATTERN = re.compile(r"^\s*(\d+)\s*([hd])\s*$", re.ASCII)
 
 
 def window_length(window: str) -> pd.Timedelta:
@@ -24,6 +25,9 @@ def window_length(window: str) -> pd.Timedelta:
     if not match or int(match.group(1)) == 0:
         raise ConfigError(f"window {window!r} is not a length like 24h, 7d or 30d")
     amount, unit = int(match.group(1)), match.group(2)
+    days = amount / 24 if unit == "h" else amount
+    if days > MAX_WINDOW_DAYS:  # longer ones overflow the nanosecond timestamps
+        raise ConfigError(f"window {window!r} is longer than {MAX_WINDOW_DAYS} days")
     return pd.Timedelta(hours=amount) if unit == "h" else pd.Timedelta(days=amount)
 
 

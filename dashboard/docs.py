@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from aisector.sectors import SectorBook
+from dashboard.labels import markdown_text
 
 HERE = Path(__file__).parent
 
@@ -16,6 +17,9 @@ def methodology_text() -> str:
 
 def sectors_markdown(book: SectorBook) -> str:
     """The sectors file as a list: each sector's label, size and coin ids."""
-    lines = [f"- **{s.label}** ({len(s.coins)}): {', '.join(s.coins)}" for s in book.sectors]
-    lines.append(f"- **Benchmark**: {', '.join(book.benchmark)}")
+    lines = [
+        f"- **{markdown_text(s.label)}** ({len(s.coins)}): {markdown_text(', '.join(s.coins))}"
+        for s in book.sectors
+    ]
+    lines.append(f"- **Benchmark**: {markdown_text(', '.join(book.benchmark))}")
     return "\n".join(lines)

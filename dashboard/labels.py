@@ -1,7 +1,12 @@
-"""The words the dashboard uses for the pandas layer's names (methods, columns)."""
+"""The words the dashboard uses for the pandas layer's names (methods, columns), and data text
+(sector labels, symbols, coin ids) made safe to show as text in Markdown and in plotly charts."""
 
 from __future__ import annotations
 
+import html
+import re
+
+from aisector.summary import escape_markdown
 from analytics.index import CAP_WEIGHTED, CAPPED_CAP_WEIGHTED, EQUAL_WEIGHTED, VOLUME_WEIGHTED
 
 METHOD_LABELS = {
@@ -10,6 +15,14 @@ METHOD_LABELS = {
     EQUAL_WEIGHTED: "Equal-weighted",
     VOLUME_WEIGHTED: "Volume-weighted",
 }
+
+# What Streamlit's Markdown reads beyond CommonMark: ":red[...]" directives and ":icons:",
+# "$math$", entities and headings.
+_STREAMLIT_MARKUP = re.compile(r"[:$&#]")
+# GFM links text that looks like a URL or an e-mail address after escapes are read, so an
+# invisible word joiner (U+2060) goes inside each such pattern instead.
+_AUTOLINK = re.compile(r"(?<=http:/)(?=/)|(?<=https:/)(?=/)|(?<=www)(?=\.)|(?<=@)", re.IGNORECASE)
+WORD_JOINER = "\u2060"
 
 
 def method_label(method: str) -> str:
@@ -20,3 +33,16 @@ def method_label(method: str) -> str:
 def sector_names(keys: str, labels: dict[str, str]) -> str:
     """A tokens-table ``sectors`` cell ('ai-agents;meme') as labels ('AI agents, Meme')."""
     return ", ".join(labels.get(key, key) for key in keys.split(";") if key)
+
+
+def markdown_text(text: object) -> str:
+    """Data text for Streamlit Markdown, shown as written: no link, image, emphasis or colour
+    can come out of a sector label or a token symbol; line breaks become spaces."""
+    unlinked = _AUTOLINK.sub(WORD_JOINER, " ".join(str(text).split()))
+    return _STREAMLIT_MARKUP.sub(r"\\\g<0>", escape_markdown(unlinked))
+
+
+def chart_text(text: object) -> str:
+    """Data text for a plotly chart: plotly reads ``<b>``, ``<a href>`` and ``<br>`` in names,
+    labels and hover text as markup, and shows ``&lt;`` ``&gt;`` ``&amp;`` as the characters."""
+    return html.escape(str(text), quote=False)
