@@ -24,6 +24,10 @@ test: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.pandas_layer
 	$(BIN)/python -m benchmarks.first_chart
+	$(BIN)/python -m benchmarks.crash_runs
+	$(BIN)/python -m benchmarks.load_sessions
+	$(BIN)/python -m benchmarks.requests_per_snapshot
+	$(BIN)/python -m benchmarks.store_throughput
 
 clean:
 	rm -rf $(VENV) artifacts .pytest_cache .hypothesis
