@@ -19,6 +19,9 @@ class CsvFile:
 
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
+        # said when the source is named, before a dashboard starts (a broken link: reading says how)
+        if not self.path.exists() and not self.path.is_symlink():
+            raise ConfigError(f"CSV source {self.path} does not exist")
         self.name = "csv"
         self.label = f"CSV file {self.path.name}"
 
