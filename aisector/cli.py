@@ -30,6 +30,7 @@ from aisector.settings import SETTINGS, redact
 from aisector.views import build_views
 from analytics.rotation import BASES, PRICE_BASIS
 from analytics.windows import window_length
+from connectors.compose import with_dex_fallback
 from connectors.registry import open_source
 from store import open_store
 from store.location import STORE_ENV
@@ -227,10 +228,11 @@ def run_report(options: argparse.Namespace) -> int:
 
 def run_collect(options: argparse.Namespace) -> int:
     book = load_sectors(options.sectors)
-    source = open_source(collect_spec(options.source))
+    source = with_dex_fallback(open_source(collect_spec(options.source)), book)
     backfill = pd.Timedelta(days=options.backfill)
     with open_store() as store:
-        done = collect(store, source, book.coins(), backfill, _now(), Progress("collect"))
+        progress = Progress("collect")
+        done = collect(store, source, book.coins(), backfill, _now(), progress, book.aliases())
     for warning in done.warnings():
         print(f"aisector: warning: {redact(warning)}", file=sys.stderr)
     print(redact(done.line()))

@@ -18,7 +18,7 @@ ask; ``history_step``, the data's resolution (shorter gaps are not worth a reque
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pandas as pd
@@ -27,6 +27,7 @@ from aisector.backfill import Chunk, Interval, backfill_plan, is_covered
 from aisector.errors import ConfigError
 from aisector.market_data import AUTO, AUTO_CANDIDATES
 from aisector.progress import Progress
+from aisector.sectors import Alias
 from analytics.schema import COIN_ID, TIMESTAMP
 from connectors.base import MarketSource
 from store import Fetched, HistoryStore, Origin
@@ -90,20 +91,40 @@ def collect(
     backfill: pd.Timedelta,
     now: pd.Timestamp,
     progress: Progress | None = None,
+    aliases: Mapping[str, tuple[Alias, ...]] | None = None,
 ) -> Collected:
-    """Store the snapshot, then fill the history gaps of the last ``backfill``, chunk by chunk."""
+    """Store the snapshot, then fill the history gaps of the last ``backfill``, chunk by chunk.
+
+    A coin's later ids (``aliases``) are collected too, each row under the id upstream gave it
+    (reading through ``AliasedSource`` renames them); a coin is missing or unquoted only when
+    none of its ids has rows or a quote."""
+    ids = {coin: (coin, *(a.id for a in (aliases or {}).get(coin, ()))) for coin in coins}
+    fetched = tuple(dict.fromkeys(i for names in ids.values() for i in names))
     spent = _requests(source)
     origin = Origin(source.name, source.label, source.live)
-    added, unquoted = _snapshot(store, source, origin, coins)
-    window = _window(source, coins, backfill, now)
+    added, unquoted = _snapshot(store, source, origin, fetched)
+    window = _window(source, fetched, backfill, now)
     if window is not None:
-        plan = backfill_plan(store.coverage(source.name, coins), window, *_limits(source))
+        plan = backfill_plan(store.coverage(source.name, fetched), window, *_limits(source))
         added += _backfill(store, source, origin, plan, progress or Progress("backfill"))
-    have = store.coins_with_rows(source.name, coins)
-    missing = tuple(c for c in coins if c not in have)
+    have = set(store.coins_with_rows(source.name, fetched))
+    lost = set(getattr(source, "history_not_found", ()))
+
+    def none_of_its_ids(among: set[str]) -> tuple[str, ...]:
+        return tuple(c for c in coins if not set(ids[c]) - among)
+
+    missing = none_of_its_ids(set(fetched) - have)
     requests = _requests(source) - spent
-    lost = tuple(c for c in coins if c in getattr(source, "history_not_found", ()))
-    return Collected(origin.label, len(have), added, requests, missing, unquoted, lost)
+    counted = sum(1 for c in coins if set(ids[c]) & have)
+    return Collected(
+        origin.label,
+        counted,
+        added,
+        requests,
+        missing,
+        none_of_its_ids(set(unquoted)),
+        tuple(i for i in fetched if i in lost),
+    )
 
 
 def _snapshot(

@@ -6,7 +6,8 @@
   rather than spliced on; ``SectorBook.id_breaks()`` tells charts where to mark the switch.
 - ``DexFallback``: CoinGecko first; coins it has nothing for and that carry a ``dex`` token come
   from GeckoTerminal, filed under the same snapshot time so the pandas layer aligns them.
-- ``for_sectors``: wraps any source as the sectors file requires.
+- ``for_sectors``: wraps any source as the sectors file requires; a collector takes only the DEX
+  fallback (``with_dex_fallback``) and stores rows under upstream's ids.
 """
 
 from __future__ import annotations
@@ -159,13 +160,25 @@ def for_sectors(
     secrets: Mapping[str, Any] | None = None,
 ) -> MarketSource:
     """``source`` wrapped for the sectors file: DEX fallback for CoinGecko, then coin aliases."""
-    dex_tokens = book.dex_tokens()
-    if source.name == "coingecko" and dex_tokens:
-        from connectors.geckoterminal import GeckoTerminal
-
-        dex = GeckoTerminal.from_settings(
-            dex_tokens, environ, secrets, clock=source.http.clock, sleep=source.http.sleep
-        )
-        source = DexFallback(source, dex)
+    source = with_dex_fallback(source, book, environ, secrets)
     aliases = book.aliases()
     return AliasedSource(source, aliases) if aliases else source
+
+
+def with_dex_fallback(
+    source: MarketSource,
+    book: SectorBook,
+    environ: Mapping[str, str] | None = None,
+    secrets: Mapping[str, Any] | None = None,
+) -> MarketSource:
+    """CoinGecko with GeckoTerminal behind it when the sectors file names DEX tokens; any other
+    source as it is. What a collector stores from: rows under upstream's ids, not renamed."""
+    dex_tokens = book.dex_tokens()
+    if source.name != "coingecko" or not dex_tokens:
+        return source
+    from connectors.geckoterminal import GeckoTerminal
+
+    dex = GeckoTerminal.from_settings(
+        dex_tokens, environ, secrets, clock=source.http.clock, sleep=source.http.sleep
+    )
+    return DexFallback(source, dex)

@@ -15,8 +15,10 @@ import pandas as pd
 import pytest
 
 from aisector.cli import main
+from aisector.market_data import load_market
 from aisector.sectors import load_sectors
 from connectors.coingecko import CoinGecko
+from store import open_store
 from tests.fault_server import FaultServer, error, rate_limited
 
 KEY = "CG-liveServerKey4242"
@@ -163,3 +165,23 @@ def test_console_run_on_a_broken_upstream_prints_exactly_one_line(upstream, tmp_
     assert [(r.authorized, "x-cg-pro-api-key" in r.headers) for r in upstream.log] == [
         (True, True)
     ] * 4
+
+
+def test_collect_stores_a_migrated_coin_under_its_new_id_and_the_store_serves_it_as_ours(
+    upstream, tmp_path, monkeypatch, capsys
+):
+    monkeypatch.setenv("COINGECKO_API_URL", upstream.url)
+    store = f"sqlite:///{tmp_path / 'history.sqlite'}"
+    code = main(["collect", "--source", "coingecko", "--backfill", "0", "--store", store])
+    streams = capsys.readouterr()
+    assert code == 0, streams.err
+    assert streams.err.strip() == f"aisector: warning: no data for 1 coin(s): {ABSENT}"
+    asked = upstream.log[-1].query["ids"].split(",")
+    assert {"ai16z", "elizaos"} <= set(asked)  # the sectors file's id and its later one
+    with open_store(store) as history:
+        stored = history.read(source="coingecko")
+    assert "elizaos" in set(stored["coin_id"].astype(str))  # kept as upstream names it
+    monkeypatch.setenv("AISECTOR_STORE", store)
+    served = load_market("store", load_sectors()).frame.set_index("coin_id")
+    assert served.loc["ai16z", "price"] == ROWS["elizaos"]["current_price"]  # shown as ours
+    assert "elizaos" not in served.index
