@@ -11,12 +11,9 @@ than wall time to other load on the machine. The apps take turns, so such load h
 from __future__ import annotations
 
 import argparse
-import socket
 import statistics
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -24,7 +21,7 @@ from pathlib import Path
 
 from playwright.sync_api import Browser, sync_playwright
 
-from tests.headless import CHART, CHROMIUM_ARGS
+from tests.headless import CHART, CHROMIUM_ARGS, free_port, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
@@ -35,7 +32,6 @@ APPS = {  # (server module, script and its arguments): each app started the way 
     FLOOR: ("streamlit", ["benchmarks/floor_app.py"]),
 }
 TARGET_RATIO = 1.3
-START_TIMEOUT_S = 60
 
 
 @dataclass
@@ -45,12 +41,6 @@ class Timings:
     cold: list[float] = field(default_factory=list)
     warm: list[float] = field(default_factory=list)
     cold_busy: list[float] = field(default_factory=list)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextmanager
@@ -65,24 +55,11 @@ def streamlit_server(app: tuple[str, Sequence[str]]) -> Iterator[str]:
     )
     try:
         url = f"http://localhost:{port}"
-        _wait_healthy(url, server)
+        wait_until_healthy(url, server)
         yield url
     finally:
         server.terminate()
         server.wait(timeout=10)
-
-
-def _wait_healthy(url: str, server: subprocess.Popen) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"server for {url} exited with {server.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"server for {url} did not answer within {START_TIMEOUT_S} s")
 
 
 def first_chart(browser: Browser, url: str) -> tuple[float, float]:

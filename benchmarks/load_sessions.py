@@ -19,12 +19,10 @@ import asyncio
 import math
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -38,14 +36,13 @@ from playwright.async_api import Browser, async_playwright
 from aisector.sectors import load_sectors
 from dashboard.cache import MARKET_TTL
 from tests.fault_server import FaultServer, market_rows
-from tests.headless import CHART, CHROMIUM_ARGS
+from tests.headless import CHART, CHROMIUM_ARGS, free_port, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 CLI = "import sys; from aisector.cli import main; sys.exit(main())"
 DASHBOARD = [sys.executable, "-c", CLI, "dashboard", "--source", "coingecko"]
 CHROMIUM = "/usr/bin/chromium"
 FIRST, SECOND = "24h", "7d"  # the window each session starts on, and the one it switches to
-START_TIMEOUT_S = 60
 TIMEOUT_S = 600  # twenty sessions on two cores shared with other work take their time
 EXCEPTION = '[data-testid="stException"]'
 RUNNING = '[data-testid="stStatusWidget"]'  # Streamlit's "Running..." while a script runs
@@ -93,12 +90,6 @@ def upstream_rows() -> list[dict]:
         }
         for i, coin in enumerate(load_sectors().coins())
     ]
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @dataclass(frozen=True)
@@ -149,26 +140,13 @@ def dashboard(upstream: str, folder: Path) -> Iterator[Server]:
     )
     try:
         url = f"http://localhost:{port}"
-        _wait_healthy(url, server, folder / "dashboard.log")
+        wait_until_healthy(url, server, folder / "dashboard.log")
         yield Server(url, server.pid)
     finally:
         if server.poll() is None:
             os.killpg(server.pid, signal.SIGTERM)
             server.wait(timeout=20)
         log.close()
-
-
-def _wait_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
-    deadline = time.monotonic() + START_TIMEOUT_S
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise RuntimeError(f"dashboard exited with {server.returncode}:\n{log.read_text()}")
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"dashboard did not answer within {START_TIMEOUT_S} s:\n{log.read_text()}")
 
 
 async def session(browser: Browser, url: str, timeout_s: float) -> Session:

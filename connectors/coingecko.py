@@ -36,12 +36,11 @@ from analytics.schema import (
 from analytics.windows import tolerance_for
 from connectors.base import QuoteSource
 from connectors.http import (
-    CallBudget,
     Clock,
     HttpClient,
     RetryPolicy,
     Sleep,
-    client_settings,
+    configured_client,
     open_session,
 )
 from connectors.payload import (
@@ -163,16 +162,15 @@ class CoinGecko(QuoteSource):
         per_minute = read_positive_number("COINGECKO_CALLS_PER_MINUTE", environ, secrets)
         auth = {plan.header: key} if plan.header and key else None
         session = open_session({"accept": "application/json"}, auth)
-        budget = CallBudget(per_minute or plan.calls_per_minute, clock, sleep)
-        timeout, policy = client_settings(environ, secrets)
-        http = HttpClient(
+        http = configured_client(
             "CoinGecko",
             session,
-            timeout=timeout,
-            retry=retry or policy,
-            budget=budget,
+            per_minute or plan.calls_per_minute,
+            environ,
+            secrets,
             clock=clock,
             sleep=sleep,
+            retry=retry,
         )
         return cls(http, base_url)
 

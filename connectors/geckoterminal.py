@@ -33,12 +33,11 @@ from analytics.schema import (
 )
 from connectors.base import QuoteSource
 from connectors.http import (
-    CallBudget,
     Clock,
     HttpClient,
     RetryPolicy,
     Sleep,
-    client_settings,
+    configured_client,
     open_session,
 )
 from connectors.payload import (
@@ -125,16 +124,16 @@ class GeckoTerminal(QuoteSource):
         and retries; ``retry`` overrides the configured retry policy."""
         base_url = read_setting("GECKOTERMINAL_API_URL", environ, secrets) or API_URL
         floor = read_positive_number("GECKOTERMINAL_MIN_LIQUIDITY_USD", environ, secrets)
-        budget = CallBudget(CALLS_PER_MINUTE, clock, sleep)
-        timeout, policy = client_settings(environ, secrets)
-        http = HttpClient(
+        session = open_session({"accept": ACCEPT})
+        http = configured_client(
             "GeckoTerminal",
-            open_session({"accept": ACCEPT}),
-            timeout=timeout,
-            retry=retry or policy,
-            budget=budget,
+            session,
+            CALLS_PER_MINUTE,
+            environ,
+            secrets,
             clock=clock,
             sleep=sleep,
+            retry=retry,
         )
         return cls(tokens, http, base_url, floor or MIN_LIQUIDITY_USD)
 

@@ -7,7 +7,8 @@
   refused connections that honours ``Retry-After`` (seconds or an HTTP date) and backs off
   exponentially otherwise. A wait longer than ``RetryPolicy.max_wait`` is not slept: the call fails
   at once with ``RateLimited`` carrying the wait, so a dashboard never hangs.
-- ``client_settings``: the timeout and retry policy of the ``AISECTOR_HTTP_*`` settings.
+- ``client_settings``: the timeout and retry policy of the ``AISECTOR_HTTP_*`` settings;
+  ``configured_client`` builds a live connector's client from them.
 - ``translate_failure``: the one place upstream failures become ``aisector.errors``; every message
   passes through ``aisector.settings.redact``.
 
@@ -328,3 +329,29 @@ def _reason(failure: BaseException) -> str:
     text = str(cause).split(":")[-1].strip() or type(cause).__name__
     text = re.sub(r"^\[Errno -?\d+\] ", "", text)  # "[Errno 104] Connection reset by peer"
     return text[:WORDS_LIMIT]
+
+
+def configured_client(
+    source: str,
+    session: requests.Session,
+    calls_per_minute: float,
+    environ: Mapping[str, str] | None = None,
+    secrets: Mapping[str, Any] | None = None,
+    *,
+    clock: Clock = time.time,
+    sleep: Sleep = time.sleep,
+    retry: RetryPolicy | None = None,
+) -> HttpClient:
+    """A client for ``source`` with the configured timeout and retries (``retry`` overrides the
+    policy) and a budget of ``calls_per_minute``: what every live connector starts from."""
+    timeout, policy = client_settings(environ, secrets)
+    budget = CallBudget(calls_per_minute, clock, sleep)
+    return HttpClient(
+        source,
+        session,
+        timeout=timeout,
+        retry=retry or policy,
+        budget=budget,
+        clock=clock,
+        sleep=sleep,
+    )

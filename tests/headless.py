@@ -57,30 +57,37 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def wait_until_healthy(url: str, server: subprocess.Popen, log: Path) -> None:
-    """Poll Streamlit's health endpoint until it answers, or fail with the server's log."""
+def wait_until_healthy(url: str, server: subprocess.Popen, log: Path | None = None) -> None:
+    """Poll Streamlit's health endpoint until it answers; a server that exits or stays silent
+    raises, with its log when there is one (tests and benchmarks alike)."""
     deadline = time.monotonic() + START_TIMEOUT_S
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            pytest.fail(f"dashboard exited with {server.returncode}:\n{log.read_text()}")
+            raise RuntimeError(f"server for {url} exited with {server.returncode}{_log_text(log)}")
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=1) as response:
                 if response.status == 200:
                     return
         except OSError:
             time.sleep(0.2)
-    pytest.fail(f"dashboard did not answer within {START_TIMEOUT_S} s:\n{log.read_text()}")
+    raise RuntimeError(
+        f"server for {url} did not answer within {START_TIMEOUT_S} s{_log_text(log)}"
+    )
+
+
+def _log_text(log: Path | None) -> str:
+    return f":\n{log.read_text()}" if log else ""
 
 
 @contextmanager
 def running_dashboard(log_dir: Path) -> Iterator[str]:
-    """A running ``streamlit run dashboard/app.py -- --source offline``; always stopped."""
+    """A running dashboard server on the offline market, as ``aisector dashboard`` starts it."""
     port = free_port()
     log = log_dir / "streamlit.log"
     command = [
         sys.executable,
         "-m",
-        "streamlit",
+        "dashboard.serve",
         "run",
         "dashboard/app.py",
         "--server.headless",

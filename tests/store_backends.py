@@ -14,7 +14,6 @@ import itertools
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from pathlib import Path
@@ -22,6 +21,8 @@ from pathlib import Path
 import psycopg
 import pytest
 from sqlalchemy.engine import make_url
+
+from tests.headless import free_port
 
 SERVER_ENV = "AISECTOR_TEST_POSTGRES"  # admin URL of a running server, e.g. from .ci/run
 PG_ROOT = Path("/usr/lib/postgresql")
@@ -53,7 +54,7 @@ class Cluster(Server):
     def __init__(self, binaries: Path, durable: bool = False) -> None:
         self.binaries = binaries
         self.folder = Path(tempfile.mkdtemp(prefix="aisector-pg-"))
-        self.port = _free_port()
+        self.port = free_port()
         self.settings = () if durable else FAST_SETTINGS  # tests need no crash safety
         super().__init__(f"postgresql://postgres@127.0.0.1:{self.port}/postgres")
 
@@ -91,12 +92,6 @@ def server_binaries() -> Path | None:
 
 def _number(text: str) -> int:
     return int(text) if text.isdigit() else 0
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @functools.cache

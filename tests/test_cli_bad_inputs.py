@@ -167,7 +167,11 @@ CASES: dict[str, tuple[list[str], int, str]] = {
     "dashboard: --port text": (["dashboard", "--port", "abc"], 2, "'abc' is not a port"),
     "dashboard: --port range": (["dashboard", "--port", "70000"], 2, "'70000' is not a port"),
     "dashboard: unknown source": (["dashboard", "--source", "nope"], 2, "unknown source 'nope'"),
-    "dashboard: csv missing": (["dashboard", "--source", "csv:{d}/missing.csv"], 2, "does not exist"),
+    "dashboard: csv missing": (
+        ["dashboard", "--source", "csv:{d}/missing.csv"],
+        2,
+        "does not exist",
+    ),
     "dashboard: sectors a folder": (["dashboard", "--sectors", "{d}"], 2, "cannot read"),
     "dashboard: events broken": (["dashboard", "--events", "{d}/broken.toml"], 2, "TOML"),
     # not an error: a coin without data is a warning, named, and the export is written
