@@ -49,8 +49,11 @@ NOTES = {
     "t - w, no older than 10% of w; otherwise missing, never guessed.",
     "market_cap_change": "sum(cap_i(t)) / sum(cap_i(t - w)) - 1 over members with both values; "
     "'12/12 members' says how many counted.",
-    "sector_index": "Base 100 at the window start, chain-linked: I(t) = I(t-1) * (1 + sum_i "
-    "w_i(t-1) * r_i(t)); cap-weighted unless stated.",
+    "sector_index": "Base 100 at the window start's values (each coin's last observation at or "
+    "before t - w within the tolerance), chain-linked over every observation in (t - w, t]: "
+    "I(t) = I(t-1) * (1 + sum_i w_i(t-1) * r_i(t)); cap-weighted unless stated.",
+    "missing": "A figure without its inputs (no cap or volume to weight by, no member priced) "
+    "is shown as — and left out of rankings; it is never 0.",
     "leader": "Sectors are ranked by their cap-weighted index return over the window.",
     "volume_share": "A sector's 24h volume / the sum over all tracked sectors; a coin in several "
     "sectors counts in each. Shifts compare the window's first and last timestamp.",

@@ -139,7 +139,7 @@ def _tokens(table: str) -> str:
     return (
         '<section class="tokens"><h2>All tokens</h2>'
         '<p class="caption">Largest market cap first · price and 24h volume at the as-of time · '
-        "moves over 24h, 7d and 30d · – means no price at the window's start</p>"
+        "moves over 24h, 7d and 30d · — means no price at the window's start</p>"
         f'<div class="table-wrap">{table}</div></section>'
     )
 

@@ -14,6 +14,7 @@ from typing import Any
 
 import pandas as pd
 
+from aisector.missing import missing_reason
 from aisector.summary import token_name
 from analytics.index import METHODS
 from analytics.schema import MARKET_CAP, PRICE, SYMBOL, VOLUME
@@ -21,7 +22,7 @@ from analytics.sector_stats import COUNTED, MARKET_CAP_CHANGE, MEMBERS, return_c
 from analytics.shares import VOLUME_SHARE
 from analytics.tables import LABEL, SECTORS, TURNOVER
 from analytics.windows import WINDOWS
-from dashboard.formatting import percent, signed_percent, usd_compact, usd_price
+from dashboard.formatting import MISSING, percent, signed_percent, usd_compact, usd_price
 from dashboard.labels import method_label, sector_names
 
 COUNTED_OF = "counted_of"
@@ -36,23 +37,24 @@ class Column:
     format: Callable[[Any], str] = str
     numeric: bool = True
     signed: bool = False  # a move: green when up, red when down
+    explained: bool = False  # a sectors-table figure: an empty cell says why on hover
 
 
 def sectors_html(sectors: pd.DataFrame) -> str:
     """One row per sector: members counted, cap and its change, index returns, volume share."""
     returns = [
-        Column(return_column(m), method_label(m), signed_percent, signed=True)
+        Column(return_column(m), method_label(m), signed_percent, signed=True, explained=True)
         for m in METHODS
         if return_column(m) in sectors
     ]
     columns = [
         Column(LABEL, "Sector", numeric=False),
         Column(COUNTED_OF, "Counted"),
-        Column(MARKET_CAP, "Market cap", usd_compact),
-        Column(MARKET_CAP_CHANGE, "Market-cap change", signed_percent, signed=True),
+        Column(MARKET_CAP, "Market cap", usd_compact, explained=True),
+        Column(MARKET_CAP_CHANGE, "Market-cap change", signed_percent, signed=True, explained=True),
         *returns,
-        Column(VOLUME, "24h volume", usd_compact),
-        Column(VOLUME_SHARE, "Volume share", percent),
+        Column(VOLUME, "24h volume", usd_compact, explained=True),
+        Column(VOLUME_SHARE, "Volume share", percent, explained=True),
     ]
     counted = sectors[COUNTED].astype(str) + "/" + sectors[MEMBERS].astype(str)
     return html_table(sectors.assign(**{COUNTED_OF: counted}), columns)
@@ -83,18 +85,21 @@ def html_table(table: pd.DataFrame, columns: Sequence[Column]) -> str:
     """A plain ``<table>`` of ``columns``, every header and cell escaped."""
     head = "".join(f"<th{_class(c)}>{html.escape(c.header)}</th>" for c in columns)
     rows = "".join(
-        "<tr>" + "".join(_cell(row[c.key], c) for c in columns) + "</tr>"
-        for _, row in table.iterrows()
+        "<tr>" + "".join(_cell(row, c) for c in columns) + "</tr>" for _, row in table.iterrows()
     )
     return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
 
 
-def _cell(value: Any, column: Column) -> str:
-    text = "–" if _missing(value) else column.format(value)
+def _cell(row: pd.Series, column: Column) -> str:
+    value = row[column.key]
+    text = MISSING if _missing(value) else column.format(value)
     classes = " ".join(
         c for c in ("num" if column.numeric else "", _sign(value) if column.signed else "") if c
     )
     attribute = f' class="{classes}"' if classes else ""
+    reason = missing_reason(row, column.key) if column.explained else None
+    if reason:
+        attribute += f' title="{html.escape(reason)}"'
     return f"<td{attribute}>{html.escape(str(text))}</td>"
 
 

@@ -13,6 +13,7 @@ from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
+from aisector.missing import missing_reason
 from aisector.views import SectorViews
 from analytics.index import CAP_WEIGHTED
 from analytics.schema import COIN_ID, SECTOR, SYMBOL, TIMESTAMP
@@ -42,7 +43,7 @@ def headline(views: SectorViews) -> str:
     """One line for a title: who led the window."""
     ranked = ranked_sectors(views)
     if ranked.empty:
-        return f"No sector had prices at both ends of the last {views.window}"
+        return f"No sector has a cap-weighted return over the last {views.window}"
     best = ranked.iloc[0]
     return f"{best[LABEL]} led the last {views.window} ({best[RANKED_BY]:+.2%})"
 
@@ -58,7 +59,10 @@ def leader_sentence(views: SectorViews) -> str:
     """'AI agents led (+10.47% market cap, 12/12 members); Meme lagged (...)'."""
     ranked = ranked_sectors(views)
     if ranked.empty:
-        return f"No sector had prices at both ends of the last {views.window}."
+        return (
+            f"No sector has a cap-weighted return over the last {views.window}: "
+            f"{_why_unranked(views)}."
+        )
     text = f"{ranked.iloc[0][LABEL]} led {_sector_figures(ranked.iloc[0])}"
     if len(ranked) > 1:
         text += f"; {ranked.iloc[-1][LABEL]} lagged {_sector_figures(ranked.iloc[-1])}"
@@ -148,6 +152,12 @@ def _sector_figures(row: pd.Series) -> str:
     if f"{cap:+.2%}" != f"{index:+.2%}":
         text += f"; cap-weighted index {index:+.2%}"
     return text + ")"
+
+
+def _why_unranked(views: SectorViews) -> str:
+    """The reason the first sector gives for its missing cap-weighted return."""
+    reasons = [missing_reason(row, RANKED_BY) for _, row in views.sectors.iterrows()]
+    return next((r for r in reasons if r), "no sector is tracked")
 
 
 def _share_move(row: pd.Series) -> str:

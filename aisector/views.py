@@ -20,6 +20,7 @@ from analytics.tables import (
     tokens_table,
     top_movers,
 )
+from analytics.windows import resolve_window
 
 TOP_MOVERS = 5
 
@@ -60,25 +61,23 @@ def build_views(
     max_weight: float | None = None,
 ) -> SectorViews:
     """Compute every table for ``window`` ending at ``as_of`` (default: the newest data)."""
-    as_of = as_of if as_of is not None else data.as_of
+    resolved = resolve_window(data.panel, data.as_of if as_of is None else as_of, window)
     members = book.members()
-    tokens = tokens_table(data.panel, members, as_of, window)
-    index = index_table(data.panel, members, as_of, window, max_weight)
-    rotation = rotation_table(data.panel, members, as_of, window, book.benchmark)
+    tokens = tokens_table(resolved, members)
+    index = index_table(resolved, members, max_weight)
+    rotation = rotation_table(resolved, members, book.benchmark)
     return SectorViews(
-        as_of=as_of,
+        as_of=resolved.end,
         window=window,
         tokens=tokens,
-        sectors=sectors_table(data.panel, members, as_of, window, max_weight, book.labels()),
+        sectors=sectors_table(resolved, members, max_weight, book.labels()),
         index=index,
         rotation=rotation,
         movers=top_movers(tokens, TOP_MOVERS),
-        rotation_vs_market=rotation_table(data.panel, members, as_of, window),
-        rotation_on_volume_share=rotation_table(
-            data.panel, members, as_of, window, basis=VOLUME_SHARE_BASIS
-        ),
-        contributions=contributions_table(data.panel, members, as_of, window),
-        cap_changes=market_cap_change_usd(data.panel, members, as_of, window),
+        rotation_vs_market=rotation_table(resolved, members),
+        rotation_on_volume_share=rotation_table(resolved, members, basis=VOLUME_SHARE_BASIS),
+        contributions=contributions_table(resolved, members),
+        cap_changes=market_cap_change_usd(resolved, members),
         flows=rotation_flows(rotation, VOLUME_SHARE),
         correlation=sector_correlation(index),
     )

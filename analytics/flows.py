@@ -12,11 +12,9 @@ import numpy as np
 import pandas as pd
 
 from analytics.membership import membership_matrix, sector_keys
-from analytics.moves import window_ends
-from analytics.panel import MarketPanel
 from analytics.schema import SECTOR, TIMESTAMP
 from analytics.sector_stats import counted_sum
-from analytics.windows import DEFAULT_TOLERANCE_SHARE
+from analytics.windows import Window
 
 CAP_START = "market_cap_start"
 CAP_END = "market_cap_end"
@@ -28,18 +26,12 @@ SHARE_END = "share_end"
 SHARE_POINTS = "share_points"
 
 
-def market_cap_change_usd(
-    panel: MarketPanel,
-    members: pd.DataFrame,
-    as_of: pd.Timestamp,
-    window: str,
-    tolerance_share: float = DEFAULT_TOLERANCE_SHARE,
-) -> pd.DataFrame:
-    """Per sector, summed cap at both window ends and their USD difference (members with both)."""
-    membership = membership_matrix(members, panel.coins)
-    cap_start, cap_end = window_ends(
-        panel.market_cap, panel.timestamps, as_of, window, tolerance_share
-    )
+def market_cap_change_usd(window: Window, members: pd.DataFrame) -> pd.DataFrame:
+    """Per sector, summed cap at both window ends and their USD difference (members with both;
+    missing where no member has both)."""
+    membership = membership_matrix(members, window.panel.coins)
+    cap = window.panel.market_cap
+    cap_start, cap_end = window.at_start(cap), window.at_end(cap)
     both = np.isfinite(cap_start) & np.isfinite(cap_end)
     start = counted_sum(cap_start, both, membership)
     end = counted_sum(cap_end, both, membership)
@@ -61,10 +53,10 @@ def window_end_shares(rotation: pd.DataFrame, column: str) -> pd.DataFrame:
 def share_flows(start: pd.Series, end: pd.Series) -> pd.DataFrame:
     """Estimated (from, to, share points) flows: losers' losses split pro rata over gainers.
 
-    A sector missing a share at either end counts as unchanged. Only positive flows are listed,
-    largest first.
+    A sector missing a share at either end is left out (its change is unknown, not zero). Only
+    positive flows are listed, largest first.
     """
-    change = (end.reindex(start.index) - start).fillna(0.0)
+    change = (end.reindex(start.index) - start).dropna()
     losses = (-change).clip(lower=0.0)
     gains = change.clip(lower=0.0)
     total_gain = gains.sum()

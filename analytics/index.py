@@ -1,10 +1,13 @@
-"""Chain-linked sector indices, base 100 at the window start.
+"""Chain-linked sector indices, base 100 at the window start's values.
 
-``I(t) = I(t-1) * (1 + sum_i w_i(t-1) * r_i(t))``, with ``r_i(t)`` member i's price return between
-consecutive timestamps and weights from the previous step over the members that have both a return
-and the weighting value there. Members entering or leaving change weights, never the level; a step
-in which no member qualifies leaves the level unchanged. A sector with no priced member at the
-window start has no level until its first priced member appears, where its base of 100 sits.
+``I(t) = I(t-1) * (1 + sum_i w_i(t-1) * r_i(t))`` over the rows of a ``Window`` (its start values,
+then every observation inside), with ``r_i(t)`` member i's price return between consecutive rows
+and weights from the previous row over the members that have both a return and the weighting
+value there. Members entering or leaving change weights, never the level; a step in which no
+member moves leaves the level unchanged. A step in which members move but none has a weight (no
+market cap, no volume) leaves the level unknown from there on: missing, never 0. A sector with no
+priced member at the window start has no level until its first priced member appears, where its
+base of 100 sits.
 """
 
 from __future__ import annotations
@@ -13,8 +16,8 @@ import numpy as np
 import pandas as pd
 
 from analytics.membership import membership_matrix, sector_keys
-from analytics.panel import MarketPanel
 from analytics.schema import SECTOR, TIMESTAMP
+from analytics.windows import Window
 
 CAP_WEIGHTED = "cap_weighted"
 CAPPED_CAP_WEIGHTED = "capped_cap_weighted"
@@ -32,13 +35,12 @@ def step_returns(price: np.ndarray) -> np.ndarray:
         return price[1:] / price[:-1] - 1.0
 
 
-def weight_basis(panel: MarketPanel, rows: slice, method: str) -> np.ndarray | None:
+def weight_basis(window: Window, method: str) -> np.ndarray | None:
     """What each member is weighted by at the start of each step (None: all alike)."""
-    start_rows = slice(rows.start, rows.stop - 1)
     if method in (CAP_WEIGHTED, CAPPED_CAP_WEIGHTED):
-        return panel.market_cap[start_rows]
+        return window.market_cap[:-1]
     if method == VOLUME_WEIGHTED:
-        return panel.volume[start_rows]
+        return window.volume[:-1]
     if method == EQUAL_WEIGHTED:
         return None
     raise ValueError(f"unknown index method {method!r}; known: {', '.join(METHODS)}")
@@ -54,11 +56,20 @@ def step_weights(has_return: np.ndarray, basis: np.ndarray | None) -> np.ndarray
 def sector_step_returns(
     returns: np.ndarray, weights: np.ndarray, membership: np.ndarray
 ) -> np.ndarray:
-    """(step × sector) weighted mean of members' returns (missing returns already zeroed)."""
+    """(step × sector) weighted mean of members' returns (missing returns already zeroed); 0 where
+    the sector has no weight, which ``unweighted_moves`` then marks unknown."""
     numerator = (weights * returns) @ membership.T
     denominator = weights @ membership.T
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(denominator > 0, numerator / denominator, 0.0)
+
+
+def unweighted_moves(
+    has_return: np.ndarray, weights: np.ndarray, membership: np.ndarray
+) -> np.ndarray:
+    """(step × sector) True where members moved but none had a weight: the step is unknown."""
+    moved = has_return.astype(float) @ membership.T > 0
+    return moved & ~(weights @ membership.T > 0)
 
 
 def capped_weights(weights: np.ndarray, max_weight: float) -> np.ndarray:
@@ -99,27 +110,27 @@ def capped_step_returns(
 
 
 def index_levels(
-    panel: MarketPanel,
+    window: Window,
     membership: np.ndarray,
-    rows: slice,
     methods: tuple[str, ...],
     max_weight: float | None = None,
 ) -> dict[str, np.ndarray]:
-    """Per method, (row × sector) index levels over ``rows``, base 100 at the first row."""
+    """Per method, (row × sector) index levels over the window's rows, base 100 at its start."""
     if CAPPED_CAP_WEIGHTED in methods and max_weight is None:
         raise ValueError("the capped cap-weighted index needs max_weight")
-    price = panel.price[rows]
+    price = window.price
     returns = step_returns(price)
     has_return = np.isfinite(returns)
     returns[~has_return] = 0.0
     started = _has_started(price, membership)
     levels = {}
     for method in methods:
-        weights = step_weights(has_return, weight_basis(panel, rows, method))
+        weights = step_weights(has_return, weight_basis(window, method))
         if method == CAPPED_CAP_WEIGHTED:
             step = capped_step_returns(returns, weights, membership, max_weight)
         else:
             step = sector_step_returns(returns, weights, membership)
+        step[unweighted_moves(has_return, weights, membership)] = np.nan
         growth = np.vstack([np.ones((1, membership.shape[0])), 1.0 + step])
         levels[method] = np.where(started, BASE_LEVEL * np.cumprod(growth, axis=0), np.nan)
     return levels
@@ -132,19 +143,17 @@ def _has_started(price: np.ndarray, membership: np.ndarray) -> np.ndarray:
 
 
 def sector_index(
-    panel: MarketPanel,
+    window: Window,
     members: pd.DataFrame,
-    start: pd.Timestamp,
-    end: pd.Timestamp,
     methods: tuple[str, ...] = (CAP_WEIGHTED, EQUAL_WEIGHTED, VOLUME_WEIGHTED),
     max_weight: float | None = None,
 ) -> pd.DataFrame:
-    """Tidy index levels: one row per (timestamp, sector, method), base 100 at ``start``."""
-    rows = panel.rows_between(start, end)
-    membership = membership_matrix(members, panel.coins)
+    """Tidy index levels: one row per (timestamp, sector, method); the first row is the window
+    start, at 100."""
+    membership = membership_matrix(members, window.panel.coins)
     sectors = sector_keys(members)
-    stamps = panel.timestamps[rows]
-    levels = index_levels(panel, membership, rows, methods, max_weight)
+    stamps = window.stamps
+    levels = index_levels(window, membership, methods, max_weight)
     frames = [_tidy_levels(levels[m], stamps, sectors, m) for m in methods]
     return pd.concat(frames, ignore_index=True)
 

@@ -2,60 +2,34 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pandas as pd
 
-from analytics.panel import MarketPanel
 from analytics.schema import COIN_ID, MARKET_CAP, PRICE, SYMBOL, VOLUME
-from analytics.windows import DEFAULT_TOLERANCE_SHARE, tolerance_for, values_at, window_length
+from analytics.windows import Window
 
 
-def window_ends(
-    values: np.ndarray,
-    timestamps: pd.DatetimeIndex,
-    as_of: pd.Timestamp,
-    window: str,
-    tolerance_share: float = DEFAULT_TOLERANCE_SHARE,
-) -> tuple[np.ndarray, np.ndarray]:
-    """Per coin, the value at the window's start and at its end (``as_of``)."""
-    tolerance = tolerance_for(window, tolerance_share)
-    start = values_at(values, timestamps, as_of - window_length(window), tolerance)
-    end = values_at(values, timestamps, as_of, tolerance)
-    return start, end
-
-
-def window_change(
-    values: np.ndarray,
-    timestamps: pd.DatetimeIndex,
-    as_of: pd.Timestamp,
-    window: str,
-    tolerance_share: float = DEFAULT_TOLERANCE_SHARE,
-) -> np.ndarray:
-    """Per coin, ``end / start - 1`` over the window; NaN when either end is missing."""
-    start, end = window_ends(values, timestamps, as_of, window, tolerance_share)
+def window_change(window: Window, values: np.ndarray) -> np.ndarray:
+    """Per coin, ``end / start - 1`` of a panel matrix over the window; NaN when an end is missing."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        return end / start - 1.0
+        return window.at_end(values) / window.at_start(values) - 1.0
 
 
-def token_moves(
-    panel: MarketPanel,
-    as_of: pd.Timestamp,
-    windows: tuple[str, ...],
-    tolerance_share: float = DEFAULT_TOLERANCE_SHARE,
-) -> pd.DataFrame:
-    """One row per coin: latest price, cap and 24h volume at ``as_of``, and ``change_<w>`` per window."""
-    tolerance = tolerance_for(windows[0], tolerance_share)
+def token_moves(window: Window, others: Sequence[Window] = ()) -> pd.DataFrame:
+    """One row per coin: price, cap and 24h volume at the window end, and ``change_<label>`` for
+    ``window`` and each of ``others`` (windows ending at the same time)."""
+    panel = window.panel
     table = pd.DataFrame(
         {
             SYMBOL: panel.symbols.to_numpy(),
-            PRICE: values_at(panel.price, panel.timestamps, as_of, tolerance),
-            MARKET_CAP: values_at(panel.market_cap, panel.timestamps, as_of, tolerance),
-            VOLUME: values_at(panel.volume, panel.timestamps, as_of, tolerance),
+            PRICE: window.at_end(panel.price),
+            MARKET_CAP: window.at_end(panel.market_cap),
+            VOLUME: window.at_end(panel.volume),
         },
         index=panel.coins.rename(COIN_ID),
     )
-    for window in windows:
-        table[f"change_{window}"] = window_change(
-            panel.price, panel.timestamps, as_of, window, tolerance_share
-        )
+    for each in (window, *others):
+        table[f"change_{each.label}"] = window_change(each, panel.price)
     return table

@@ -25,12 +25,6 @@ class MarketPanel:
     market_cap: np.ndarray
     volume: np.ndarray
 
-    def rows_between(self, start: pd.Timestamp, end: pd.Timestamp) -> slice:
-        """The row slice with timestamps in [start, end]."""
-        lo = int(self.timestamps.searchsorted(start, side="left"))
-        hi = int(self.timestamps.searchsorted(end, side="right"))
-        return slice(lo, hi)
-
 
 def market_panel(frame: pd.DataFrame) -> MarketPanel:
     """Spread a validated tidy frame into aligned matrices."""

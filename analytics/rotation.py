@@ -33,10 +33,9 @@ import pandas as pd
 
 from analytics.index import CAP_WEIGHTED, index_levels
 from analytics.membership import membership_matrix, sector_keys
-from analytics.panel import MarketPanel
 from analytics.schema import SECTOR, TIMESTAMP
 from analytics.shares import sector_totals, shares_of_total
-from analytics.windows import window_length
+from analytics.windows import Window
 
 RS_WINDOW = 14
 CENTRE = 100.0
@@ -55,9 +54,10 @@ QUADRANT = "quadrant"
 LEADING, WEAKENING, LAGGING, IMPROVING = "Leading", "Weakening", "Lagging", "Improving"
 
 
-def rs_period(window: str) -> pd.Timedelta:
-    """The sampling step for a window: fine enough for a tail, coarse enough to smooth noise."""
-    return HOURLY if window_length(window) <= pd.Timedelta(days=7) else FOUR_HOURLY
+def rs_period(length: pd.Timedelta) -> pd.Timedelta:
+    """The sampling step for a window's length: fine enough for a tail, coarse enough to smooth
+    noise."""
+    return HOURLY if length <= pd.Timedelta(days=7) else FOUR_HOURLY
 
 
 def relative_strength(sector_levels: np.ndarray, benchmark_levels: np.ndarray) -> np.ndarray:
@@ -121,7 +121,10 @@ def step_sums(
     filled = upper > lower
     if not filled.any():
         return np.empty((0, values.shape[1])), np.empty(0, dtype=np.int64)
-    return np.add.reduceat(values[: upper[-1]], lower[filled], axis=0), upper[filled] - 1
+    starts = lower[filled]
+    sums = np.add.reduceat(np.nan_to_num(values[: upper[-1]], nan=0.0), starts, axis=0)
+    known = np.add.reduceat(np.isfinite(values[: upper[-1]]), starts, axis=0) > 0
+    return np.where(known, sums, np.nan), upper[filled] - 1
 
 
 def benchmark_membership(coins: pd.Index, benchmark: Sequence[str] | None) -> np.ndarray:
@@ -131,67 +134,62 @@ def benchmark_membership(coins: pd.Index, benchmark: Sequence[str] | None) -> np
 
 
 def relative_rotation(
-    panel: MarketPanel,
+    window: Window,
     members: pd.DataFrame,
-    start: pd.Timestamp,
-    end: pd.Timestamp,
     period: pd.Timedelta,
     benchmark: Sequence[str] | None = None,
     periods: int = RS_WINDOW,
     basis: str = PRICE_BASIS,
 ) -> pd.DataFrame:
-    """Tidy (timestamp, sector) RS, RS-ratio and RS-momentum at each step in [start, end].
+    """Tidy (timestamp, sector) RS, RS-ratio and RS-momentum at each step in the window.
 
     ``basis`` is ``price`` (against ``benchmark``) or ``volume-share`` (the benchmark is unused).
     """
     if basis not in BASES:
         raise ValueError(f"unknown RS basis {basis!r}; known: {', '.join(BASES)}")
-    warm_up = period * (2 * periods)
-    rows = panel.rows_between(start - warm_up, end)
-    grid = step_grid(end, period, int((end - start + warm_up) / period) + 1)
+    warm = window.widened(period * (2 * periods))
+    grid = step_grid(warm.end, period, int((warm.end - warm.start) / period) + 1)
     if basis == VOLUME_SHARE_BASIS:
-        stamps, rs = volume_share_strength(panel, members, rows, grid, period)
+        stamps, rs = volume_share_strength(warm, members, grid, period)
     else:
-        stamps, rs = price_strength(panel, members, rows, grid, period, benchmark)
+        stamps, rs = price_strength(warm, members, grid, period, benchmark)
     ratio = rs_ratio(rs, periods)
     values = np.stack([rs, ratio, rs_momentum(ratio, periods)], axis=-1)
-    shown = stamps >= start
+    shown = stamps >= window.start
     return _tidy_rotation(stamps[shown], sector_keys(members), values[shown])
 
 
 def price_strength(
-    panel: MarketPanel,
+    window: Window,
     members: pd.DataFrame,
-    rows: slice,
     grid: pd.DatetimeIndex,
     period: pd.Timedelta,
     benchmark: Sequence[str] | None,
 ) -> tuple[pd.DatetimeIndex, np.ndarray]:
-    """Step times and (step × sector) ``100 * I_sector / I_bench``, each step at its last
-    observation no older than one period."""
+    """Step times and (step × sector) ``100 * I_sector / I_bench``, each step at its last row no
+    older than one period."""
+    coins = window.panel.coins
     membership = np.vstack(
-        [membership_matrix(members, panel.coins), benchmark_membership(panel.coins, benchmark)]
+        [membership_matrix(members, coins), benchmark_membership(coins, benchmark)]
     )
-    picked = sample_rows(panel.timestamps[rows], grid, period)
-    stamps = panel.timestamps[rows][picked]
+    picked = sample_rows(window.stamps, grid, period)
+    stamps = window.stamps[picked]
     if len(picked) == 0:
         return stamps, np.empty((0, len(membership) - 1))
-    levels = index_levels(panel, membership, rows, (CAP_WEIGHTED,))[CAP_WEIGHTED][picked]
+    levels = index_levels(window, membership, (CAP_WEIGHTED,))[CAP_WEIGHTED][picked]
     return stamps, relative_strength(levels[:, :-1], levels[:, -1])
 
 
 def volume_share_strength(
-    panel: MarketPanel,
-    members: pd.DataFrame,
-    rows: slice,
-    grid: pd.DatetimeIndex,
-    period: pd.Timedelta,
+    window: Window, members: pd.DataFrame, grid: pd.DatetimeIndex, period: pd.Timedelta
 ) -> tuple[pd.DatetimeIndex, np.ndarray]:
     """Step times and (step × sector) ``100 * share of the tracked sectors' 24h volume``,
     each share a ratio of the volumes summed over the step's observations."""
-    totals = sector_totals(panel.volume[rows], membership_matrix(members, panel.coins))
-    sums, last_rows = step_sums(totals, panel.timestamps[rows], grid, period)
-    return panel.timestamps[rows][last_rows], CENTRE * shares_of_total(sums)
+    panel = window.panel
+    stamps = panel.timestamps[window.rows]
+    totals = sector_totals(panel.volume[window.rows], membership_matrix(members, panel.coins))
+    sums, last_rows = step_sums(totals, stamps, grid, period)
+    return stamps[last_rows], CENTRE * shares_of_total(sums)
 
 
 def _tidy_rotation(stamps: pd.DatetimeIndex, sectors: pd.Index, values: np.ndarray) -> pd.DataFrame:

@@ -1,7 +1,8 @@
 """One row per sector over a window: market-cap change, index returns, volume and its share.
 
 Market-cap change is CoinGecko-category style: ``sum(cap_i(t)) / sum(cap_i(t - w)) - 1`` over
-members with both values. Index returns are the chain-linked indices' moves over the window.
+members with both values. Index returns are the chain-linked indices' moves over the window. A
+figure without inputs (no member with a cap, no volume, no weights) is missing, never 0.
 """
 
 from __future__ import annotations
@@ -18,11 +19,9 @@ from analytics.index import (
     index_levels,
 )
 from analytics.membership import members_per_sector, membership_matrix, sector_keys
-from analytics.moves import window_ends
-from analytics.panel import MarketPanel
 from analytics.schema import MARKET_CAP, SECTOR, VOLUME
-from analytics.shares import VOLUME_SHARE, shares_of_total
-from analytics.windows import DEFAULT_TOLERANCE_SHARE, window_length
+from analytics.shares import VOLUME_SHARE, sector_totals, shares_of_total
+from analytics.windows import Window
 
 MEMBERS = "members"
 COUNTED = "counted"
@@ -36,27 +35,18 @@ def return_column(method: str) -> str:
 
 
 def counted_sum(values: np.ndarray, both: np.ndarray, membership: np.ndarray) -> np.ndarray:
-    """Per sector, the sum of members' values where ``both`` ends are known."""
-    return membership @ np.where(both, values, 0.0)
+    """Per sector, the sum of members' values where ``both`` ends are known; NaN where none is."""
+    return sector_totals(np.where(both, values, np.nan), membership)
 
 
 def sector_summary(
-    panel: MarketPanel,
-    members: pd.DataFrame,
-    as_of: pd.Timestamp,
-    window: str,
-    max_weight: float | None = None,
-    tolerance_share: float = DEFAULT_TOLERANCE_SHARE,
+    window: Window, members: pd.DataFrame, max_weight: float | None = None
 ) -> pd.DataFrame:
     """The sectors table (see DESIGN.md), indexed by sector key."""
+    panel = window.panel
     membership = membership_matrix(members, panel.coins)
-    price_start, price_end = window_ends(
-        panel.price, panel.timestamps, as_of, window, tolerance_share
-    )
-    cap_start, cap_end = window_ends(
-        panel.market_cap, panel.timestamps, as_of, window, tolerance_share
-    )
-    _, volume_end = window_ends(panel.volume, panel.timestamps, as_of, window, tolerance_share)
+    priced = np.isfinite(window.at_start(panel.price)) & np.isfinite(window.at_end(panel.price))
+    cap_start, cap_end = window.at_start(panel.market_cap), window.at_end(panel.market_cap)
     both_caps = np.isfinite(cap_start) & np.isfinite(cap_end)
     with np.errstate(invalid="ignore", divide="ignore"):
         cap_change = (
@@ -64,19 +54,19 @@ def sector_summary(
             / counted_sum(cap_start, both_caps, membership)
             - 1.0
         )
-    volume = membership @ np.nan_to_num(volume_end, nan=0.0)
+    volume = sector_totals(window.at_end(panel.volume), membership)
     table = pd.DataFrame(
         {
             MEMBERS: members_per_sector(members).to_numpy(),
-            COUNTED: membership @ (np.isfinite(price_start) & np.isfinite(price_end)),
+            COUNTED: membership @ priced,
             CAP_COUNTED: membership @ both_caps,
-            MARKET_CAP: membership @ np.nan_to_num(cap_end, nan=0.0),
+            MARKET_CAP: sector_totals(cap_end, membership),
             MARKET_CAP_CHANGE: cap_change,
         },
         index=sector_keys(members),
     )
     table[[COUNTED, CAP_COUNTED]] = table[[COUNTED, CAP_COUNTED]].astype("int64")
-    for method, returns in window_returns(panel, membership, as_of, window, max_weight).items():
+    for method, returns in window_returns(window, membership, max_weight).items():
         table[return_column(method)] = np.where(table[COUNTED] > 0, returns, np.nan)
     table[VOLUME] = volume
     table[VOLUME_SHARE] = shares_of_total(volume)
@@ -84,18 +74,11 @@ def sector_summary(
 
 
 def window_returns(
-    panel: MarketPanel,
-    membership: np.ndarray,
-    as_of: pd.Timestamp,
-    window: str,
-    max_weight: float | None,
+    window: Window, membership: np.ndarray, max_weight: float | None
 ) -> dict[str, np.ndarray]:
     """Each index method's return over the window: final level / 100 - 1, per sector."""
-    rows = panel.rows_between(as_of - window_length(window), as_of)
     methods = [CAP_WEIGHTED, EQUAL_WEIGHTED, VOLUME_WEIGHTED]
     if max_weight is not None:
         methods.insert(1, CAPPED_CAP_WEIGHTED)
-    if rows.stop - rows.start < 2:
-        return {method: np.full(membership.shape[0], np.nan) for method in methods}
-    levels = index_levels(panel, membership, rows, tuple(methods), max_weight)
+    levels = index_levels(window, membership, tuple(methods), max_weight)
     return {method: level[-1] / BASE_LEVEL - 1.0 for method, level in levels.items()}

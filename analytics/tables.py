@@ -16,8 +16,7 @@ from analytics.index import (
     sector_index,
 )
 from analytics.membership import sector_keys, sectors_of_coins
-from analytics.moves import token_moves, window_ends
-from analytics.panel import MarketPanel
+from analytics.moves import token_moves, window_change
 from analytics.rotation import (
     PRICE_BASIS,
     RS_BASIS,
@@ -35,7 +34,7 @@ from analytics.sector_stats import (
     sector_summary,
 )
 from analytics.shares import MARKET_CAP_SHARE, VOLUME_SHARE, sector_shares
-from analytics.windows import WINDOWS, window_length
+from analytics.windows import WINDOWS, Window, resolve_window
 
 AS_OF = "as_of"
 SECTORS = "sectors"
@@ -63,17 +62,20 @@ INDEX_COLUMNS = (TIMESTAMP, SECTOR, "method", "level")
 ROTATION_COLUMNS = (TIMESTAMP, SECTOR, VOLUME_SHARE, MARKET_CAP_SHARE, RS_RATIO, RS_MOMENTUM)
 
 
-def tokens_table(
-    panel: MarketPanel, members: pd.DataFrame, as_of: pd.Timestamp, window: str
-) -> pd.DataFrame:
-    """One row per coin, largest market cap first; ``change`` is over ``window``."""
-    windows = tuple(dict.fromkeys((window, *WINDOWS)))
-    moves = token_moves(panel, as_of, windows)
+def tokens_table(window: Window, members: pd.DataFrame) -> pd.DataFrame:
+    """One row per coin, largest market cap first; ``change`` is over ``window``, and
+    ``change_24h/7d/30d`` over the standard windows ending at the same time."""
+    others = [
+        resolve_window(window.panel, window.end, label)
+        for label in WINDOWS
+        if label != window.label
+    ]
+    moves = token_moves(window, others)
     moves[SECTORS] = sectors_of_coins(members).reindex(moves.index).fillna("")
-    moves[CHANGE] = moves[f"change_{window}"]
+    moves[CHANGE] = moves[f"change_{window.label}"]
     with np.errstate(invalid="ignore", divide="ignore"):
         moves[TURNOVER] = moves[VOLUME] / moves[MARKET_CAP]
-    moves.insert(0, AS_OF, as_of)
+    moves.insert(0, AS_OF, window.end)
     table = moves.reset_index()
     table = table[[*TOKENS_COLUMNS, *(f"change_{w}" for w in WINDOWS), TURNOVER]]
     return table.sort_values(
@@ -82,16 +84,14 @@ def tokens_table(
 
 
 def sectors_table(
-    panel: MarketPanel,
+    window: Window,
     members: pd.DataFrame,
-    as_of: pd.Timestamp,
-    window: str,
     max_weight: float | None = None,
     labels: Mapping[str, str] | None = None,
 ) -> pd.DataFrame:
     """One row per sector in file order, with the DESIGN columns first."""
-    summary = sector_summary(panel, members, as_of, window, max_weight).reset_index()
-    summary.insert(0, AS_OF, as_of)
+    summary = sector_summary(window, members, max_weight).reset_index()
+    summary.insert(0, AS_OF, window.end)
     names = dict(labels or {})
     summary[LABEL] = [names.get(key, key) for key in summary[SECTOR]]
     extra = [c for c in summary.columns if c not in SECTORS_COLUMNS]
@@ -99,24 +99,18 @@ def sectors_table(
 
 
 def index_table(
-    panel: MarketPanel,
-    members: pd.DataFrame,
-    as_of: pd.Timestamp,
-    window: str,
-    max_weight: float | None = None,
+    window: Window, members: pd.DataFrame, max_weight: float | None = None
 ) -> pd.DataFrame:
-    """Index levels for every method, base 100 at the window's first timestamp."""
+    """Index levels for every method; the first row is the window start, at 100."""
     methods = (CAP_WEIGHTED, EQUAL_WEIGHTED, VOLUME_WEIGHTED)
     if max_weight is not None:
         methods = (CAP_WEIGHTED, CAPPED_CAP_WEIGHTED, EQUAL_WEIGHTED, VOLUME_WEIGHTED)
-    return sector_index(panel, members, as_of - window_length(window), as_of, methods, max_weight)
+    return sector_index(window, members, methods, max_weight)
 
 
 def rotation_table(
-    panel: MarketPanel,
+    window: Window,
     members: pd.DataFrame,
-    as_of: pd.Timestamp,
-    window: str,
     benchmark: Sequence[str] | None = None,
     basis: str = PRICE_BASIS,
 ) -> pd.DataFrame:
@@ -126,28 +120,24 @@ def rotation_table(
     market); on volume share, against the tracked sectors' total volume. RS is sampled once per
     ``rs_period(window)``; rows between samples have no RS values. ``rs_basis`` names the basis.
     """
-    start = as_of - window_length(window)
-    shares = sector_shares(panel, members, panel.rows_between(start, as_of))
-    period = rs_period(window)
-    strength = relative_rotation(panel, members, start, as_of, period, benchmark, basis=basis)
+    shares = sector_shares(window, members)
+    period = rs_period(window.end - window.start)
+    strength = relative_rotation(window, members, period, benchmark, basis=basis)
     table = shares.merge(strength, on=[TIMESTAMP, SECTOR], how="left").assign(**{RS_BASIS: basis})
     extra = [c for c in table.columns if c not in ROTATION_COLUMNS]
     return table[[*ROTATION_COLUMNS, *extra]]
 
 
-def contributions_table(
-    panel: MarketPanel, members: pd.DataFrame, as_of: pd.Timestamp, window: str
-) -> pd.DataFrame:
+def contributions_table(window: Window, members: pd.DataFrame) -> pd.DataFrame:
     """Per (sector, member): cap weight at the window start, price move, and their product.
 
     The products add up to the sector's buy-and-hold cap-weighted return, which shows why a
     sector can gain 10% while one small member doubles. Members without a price at both ends or
     a cap at the start weigh 0; coins the data lacks are left out. Largest contribution first.
     """
-    price_start, price_end = window_ends(panel.price, panel.timestamps, as_of, window)
-    cap_start, _ = window_ends(panel.market_cap, panel.timestamps, as_of, window)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        move = price_end / price_start - 1.0
+    panel = window.panel
+    move = window_change(window, panel.price)
+    cap_start = window.at_start(panel.market_cap)
     basis = np.where(np.isfinite(move) & (cap_start > 0), cap_start, 0.0)
     known = members[members[COIN_ID].isin(panel.coins)]
     columns = panel.coins.get_indexer(known[COIN_ID])
@@ -161,7 +151,7 @@ def contributions_table(
     total = table.groupby(SECTOR, sort=False)["basis"].transform("sum")
     table[WEIGHT_AT_START] = (table["basis"] / total).where(total > 0)
     table[CONTRIBUTION] = table[WEIGHT_AT_START] * table[CHANGE].where(table["basis"] > 0)
-    table.insert(0, AS_OF, as_of)
+    table.insert(0, AS_OF, window.end)
     table["basis"] = sector_keys(members).get_indexer(table[SECTOR])  # file order of sectors
     ranked = table.sort_values(["basis", CONTRIBUTION], ascending=[True, False], kind="stable")
     return ranked.drop(columns="basis").reset_index(drop=True)

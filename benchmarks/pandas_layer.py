@@ -28,6 +28,7 @@ from analytics.moves import token_moves
 from analytics.panel import market_panel
 from analytics.sector_stats import sector_summary
 from analytics.shares import sector_shares, sector_totals
+from analytics.windows import Window, resolve_window
 from connectors.simulation import generic_sector_members
 
 GENERATE = """
@@ -96,19 +97,23 @@ def main() -> None:
 
     panel = timed("tidy frame -> panel (matrices)", lambda: market_panel(frame))
     membership = membership_matrix(members, panel.coins)
-    every_row = slice(0, len(panel.timestamps))
-    timed("token moves 24h/7d/30d", lambda: token_moves(panel, as_of, ("24h", "7d", "30d")))
+
+    def whole_year() -> Window:  # a new one each run: a window caches its filled matrices
+        return Window(panel, "year", panel.timestamps[0], as_of, pd.Timedelta(0))
+
+    def last(window: str) -> Window:
+        return resolve_window(panel, as_of, window)
+
+    timed("token moves 24h/7d/30d", lambda: token_moves(last("24h"), [last("7d"), last("30d")]))
     timed(
         "sector summary 24h (cap change, 3 returns, volume share)",
-        lambda: sector_summary(panel, members, as_of, "24h"),
+        lambda: sector_summary(last("24h"), members),
     )
     timed(
         "4 indices (cap, capped 25%, equal, volume), full year",
-        lambda: index_levels(panel, membership, every_row, METHODS, 0.25),
+        lambda: index_levels(whole_year(), membership, METHODS, 0.25),
     )
-    timed(
-        "volume & cap share over time, full year", lambda: sector_shares(panel, members, every_row)
-    )
+    timed("volume & cap share over time, full year", lambda: sector_shares(whole_year(), members))
     rows.append(("WHOLE LAYER (target < 1.5 s)", *(sum(r[i] for r in rows) for i in (1, 2)), 0.0))
     rss_after_layer = peak_rss_mb()
 
@@ -117,7 +122,9 @@ def main() -> None:
     )
     duck = measure(lambda: duckdb_sector_caps(frame, members), options.repeat)
     check = duck[3].pivot(index="timestamp", columns="sector", values="market_cap").sort_index()
-    assert np.allclose(check.to_numpy(), ours[3], rtol=1e-9), "DuckDB and the layer disagree"
+    assert np.allclose(check.to_numpy(), ours[3], rtol=1e-9, equal_nan=True), (
+        "DuckDB and the layer disagree"
+    )
     aggregation = [
         ("aisector (categorical codes -> matrix -> matmul)", *ours[:3]),
         ("DuckDB (join + GROUP BY on the same DataFrame)", *duck[:3]),

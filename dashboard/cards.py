@@ -9,6 +9,7 @@ from collections.abc import Mapping
 import pandas as pd
 import streamlit as st
 
+from aisector.missing import missing_notes, missing_reason
 from analytics.index import METHODS
 from analytics.schema import MARKET_CAP, SECTOR, VOLUME
 from analytics.sector_stats import COUNTED, MARKET_CAP_CHANGE, MEMBERS, return_column
@@ -47,12 +48,14 @@ def accent_css(colors: list[str]) -> str:
 def _card(row: pd.Series, method: str, window: str) -> None:
     """The sector's name, headline return with the market-cap change, then the details."""
     cap_change = row[MARKET_CAP_CHANGE]
+    headline = return_column(method)
     st.markdown(f"**{markdown_text(row[LABEL])}**")
     st.metric(
         f"{method_label(method)} index · {window}",
-        signed_percent(row[return_column(method)]),
+        signed_percent(row[headline]),
         delta=None if _missing(cap_change) else signed_percent(cap_change),
         delta_description="market cap",
+        help=missing_reason(row, headline),
     )
     st.caption("  \n".join(_details(row, method)))
 
@@ -64,10 +67,13 @@ def _details(row: pd.Series, method: str) -> list[str]:
         for m in METHODS
         if m != method and return_column(m) in row.index
     ]
+    explained = {return_column(m): method_label(m) for m in METHODS if m != method}
+    explained |= {MARKET_CAP_CHANGE: "Market-cap change", VOLUME_SHARE: "Volume share"}
     return [
         *others,
         f"Market cap **{usd_compact(row[MARKET_CAP])}** · {row[COUNTED]}/{row[MEMBERS]} priced",
         f"Volume share **{percent(row[VOLUME_SHARE])}** · {usd_compact(row[VOLUME])}",
+        *(f":gray[{note}]" for note in missing_notes(row, explained)),
     ]
 
 

@@ -387,7 +387,7 @@ def _name(labels: Mapping[str, str], sector: str) -> str:
 
 def _hover_percent(fraction: float, sign: str) -> str:
     """A fraction as percent with two decimals for hover text; – when missing."""
-    return "–" if pd.isna(fraction) else f"{fraction * 100:{sign}.2f}%"
+    return "—" if pd.isna(fraction) else f"{fraction * 100:{sign}.2f}%"
 
 
 def correlation_heatmap(

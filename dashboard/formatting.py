@@ -6,7 +6,7 @@ import math
 
 import pandas as pd
 
-MISSING = "–"
+MISSING = "—"  # an unknown value: never 0 (see aisector.missing for why it is unknown)
 _COMPACT_UNITS = ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "K"))
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from aisector.missing import missing_notes
 from analytics.index import METHODS
 from analytics.schema import COIN_ID, MARKET_CAP, PRICE, SYMBOL, VOLUME
 from analytics.sector_stats import COUNTED, MARKET_CAP_CHANGE, MEMBERS, return_column
@@ -84,6 +85,17 @@ def sector_table(sectors: pd.DataFrame) -> pd.DataFrame:
     formats = {MARKET_CAP: usd_compact, VOLUME: usd_compact, VOLUME_SHARE: percent}
     formats |= dict.fromkeys([MARKET_CAP_CHANGE, *returns], colored_percent)
     return _as_text(sectors, names, formats)
+
+
+def sector_table_notes(sectors: pd.DataFrame) -> list[str]:
+    """One line per empty figure of the sector table: which sector, which figure, and why."""
+    figures = {return_column(m): method_label(m) for m in METHODS}
+    figures |= {MARKET_CAP_CHANGE: "Market-cap change", VOLUME_SHARE: "Volume share"}
+    return [
+        f"{markdown_text(row[LABEL])} · {note}"
+        for _, row in sectors.iterrows()
+        for note in missing_notes(row, figures)
+    ]
 
 
 def colored_percent(fraction: float) -> str:

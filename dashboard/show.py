@@ -26,3 +26,9 @@ def what_moved(headline: str, sentences: tuple[str, ...]) -> None:
     """The plain-language summary the report also uses; token names are escaped, never markup."""
     bullets = "\n".join(f"- {markdown_text(sentence)}" for sentence in sentences)
     st.markdown(f"**{markdown_text(headline)}**\n\n{bullets}")
+
+
+def notes(lines: list[str]) -> None:
+    """Small grey lines under a table, e.g. why a figure is "—"."""
+    if lines:
+        st.caption("  \n".join(lines))

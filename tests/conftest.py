@@ -9,6 +9,7 @@ import pytest
 
 from analytics.panel import MarketPanel, market_panel
 from analytics.schema import MARKET_COLUMNS, validate_market_frame
+from analytics.windows import DEFAULT_TOLERANCE_SHARE, Window
 from tests.headless import chromium, running_dashboard
 
 T0 = pd.Timestamp("2025-01-21T00:00Z")
@@ -30,6 +31,17 @@ def tidy(rows: Iterable[tuple]) -> pd.DataFrame:
 
 def panel_of(rows: Iterable[tuple]) -> MarketPanel:
     return market_panel(tidy(rows))
+
+
+def span(
+    panel: MarketPanel, start: pd.Timestamp | None = None, end: pd.Timestamp | None = None
+) -> Window:
+    """The window from ``start`` to ``end`` (default: the panel's first and last timestamps),
+    its tolerance 10% of its length, as ``resolve_window`` gives for a named window."""
+    start = panel.timestamps[0] if start is None else start
+    end = panel.timestamps[-1] if end is None else end
+    hours_long = (end - start) / pd.Timedelta(hours=1)
+    return Window(panel, f"{hours_long:g}h", start, end, (end - start) * DEFAULT_TOLERANCE_SHARE)
 
 
 def members(pairs: dict[str, list[str]]) -> pd.DataFrame:

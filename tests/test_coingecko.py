@@ -19,6 +19,7 @@ from aisector.settings import redact
 from analytics.moves import token_moves
 from analytics.panel import market_panel
 from analytics.schema import MARKET_COLUMNS
+from analytics.windows import resolve_window
 from connectors.coingecko import PRO_URL, PUBLIC_URL, CoinGecko, chart_frame, range_chunks
 from tests.live_fakes import FakeClock, fixture, fixture_text
 
@@ -71,7 +72,9 @@ def test_snapshot_gives_the_figures_and_coingeckos_own_moves(gecko):
         3.87 / 1.25
     )
     assert frame[frame["coin_id"] == "pippin"]["timestamp"].min() == AS_OF - pd.Timedelta(days=7)
-    moves = token_moves(market_panel(frame), AS_OF, ("24h", "7d", "30d"))
+    panel = market_panel(frame)
+    day, *longer = (resolve_window(panel, AS_OF, w) for w in ("24h", "7d", "30d"))
+    moves = token_moves(day, longer)
     assert moves.loc["virtual-protocol", "change_24h"] == pytest.approx(0.1195)
     assert moves.loc["pippin", "change_24h"] == pytest.approx(1.0482)
     assert moves.loc["virtual-protocol", "change_7d"] == pytest.approx(-0.20)

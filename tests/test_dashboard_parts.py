@@ -27,7 +27,7 @@ from dashboard.selection import Selection, selected_views
 
 @pytest.mark.parametrize(
     ("fraction", "text"),
-    [(0.1195, "+11.95%"), (-0.0694, "-6.94%"), (0.0, "+0.00%"), (math.nan, "–"), (None, "–")],
+    [(0.1195, "+11.95%"), (-0.0694, "-6.94%"), (0.0, "+0.00%"), (math.nan, "—"), (None, "—")],
 )
 def test_signed_percent(fraction: float | None, text: str) -> None:
     assert signed_percent(fraction) == text
@@ -152,7 +152,7 @@ def test_small_tables_are_text_with_coloured_moves(offline_views) -> None:
     assert sectors.loc[0, "Sector"] == "AI agents"
     assert sectors.loc[0, "Market-cap change"] == ":green[+10.47%]"
     assert colored_percent(-0.0694) == ":red[-6.94%]"
-    assert colored_percent(math.nan) == "–"
+    assert colored_percent(math.nan) == "—"
 
 
 def test_badge_says_simulated_and_how_old(offline_views) -> None:

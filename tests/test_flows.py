@@ -20,6 +20,7 @@ from analytics.flows import (
 )
 from analytics.schema import SECTOR, TIMESTAMP
 from analytics.shares import VOLUME_SHARE
+from analytics.windows import resolve_window
 from tests.conftest import hours, members, panel_of
 
 
@@ -52,7 +53,7 @@ def test_unchanged_shares_have_no_flows() -> None:
     assert share_flows(shares, shares).empty
 
 
-def test_a_sector_missing_a_share_counts_as_unchanged() -> None:
+def test_a_sector_missing_a_share_is_left_out_of_the_flows() -> None:
     start = pd.Series({"a": 0.5, "b": 0.5, "c": float("nan")})
     end = pd.Series({"a": 0.4, "b": 0.6, "c": 0.1})
     flows = share_flows(start, end)
@@ -108,10 +109,11 @@ def test_market_cap_change_counts_members_with_caps_at_both_ends() -> None:
             (24, "c", 1.0, 999.0, 1.0),  # no cap at the start: left out
         ]
     )
-    table = market_cap_change_usd(
-        panel, members({"x": ["a", "b", "c"], "y": ["b"]}), hours(24), "24h"
-    ).set_index(SECTOR)
+    sectors = members({"x": ["a", "b", "c"], "y": ["b"], "z": ["c"]})
+    table = market_cap_change_usd(resolve_window(panel, hours(24), "24h"), sectors)
+    table = table.set_index(SECTOR)
     assert table.loc["x", CAP_START] == pytest.approx(300.0)
     assert table.loc["x", CAP_END] == pytest.approx(330.0)
     assert table.loc["x", CAP_CHANGE_USD] == pytest.approx(30.0)
     assert table.loc["y", CAP_CHANGE_USD] == pytest.approx(-20.0)
+    assert table.loc["z", [CAP_START, CAP_END, CAP_CHANGE_USD]].isna().all()  # unknown, not 0

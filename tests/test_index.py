@@ -19,14 +19,13 @@ from analytics.index import (
     sector_index,
 )
 from analytics.panel import MarketPanel
-from tests.conftest import hours, members, panel_of
+from tests.conftest import hours, members, panel_of, span
 
 SECTOR_AB = members({"ab": ["a", "b"]})
 
 
 def levels(panel: MarketPanel, sector_members, method: str, max_weight=None) -> list[float]:
-    start, end = panel.timestamps[0], panel.timestamps[-1]
-    table = sector_index(panel, sector_members, start, end, (method,), max_weight)
+    table = sector_index(span(panel), sector_members, (method,), max_weight)
     return table["level"].tolist()
 
 
@@ -68,11 +67,22 @@ def test_member_without_market_cap_has_no_cap_weight(two_coin_rows):
     assert levels(panel, sector, EQUAL_WEIGHTED)[1] == pytest.approx(100 * (1 + 1.05 / 3))
 
 
-def test_member_missing_a_price_is_left_out_of_that_step_only(two_coin_rows):
+def test_member_missing_a_price_keeps_its_last_price_until_its_next_observation(two_coin_rows):
     gap = [row for row in two_coin_rows if row[:2] != (1, "b")]
     got = levels(panel_of(gap), SECTOR_AB, EQUAL_WEIGHTED)
-    # step 1: only a has a return (b has no price at hour 1); step 2: only a again (b lacks t-1)
-    assert got == pytest.approx([100.0, 110.0, 121.0])
+    # step 1: b still at 20 (no observation at hour 1) -> (0.10 + 0) / 2;
+    # step 2: b's whole move since hour 0, 20 -> 19.95, lands here -> (0.10 - 0.0025) / 2
+    assert got == pytest.approx([100.0, 105.0, 105.0 * (1 + 0.0975 / 2)])
+
+
+def test_a_method_without_weights_at_the_start_is_missing_not_flat(two_coin_rows):
+    no_volume_at_start = [
+        (h, coin, price, cap, np.nan if h == 0 else volume)
+        for h, coin, price, cap, volume in two_coin_rows
+    ]
+    panel = panel_of(no_volume_at_start)
+    assert np.isnan(levels(panel, SECTOR_AB, VOLUME_WEIGHTED)[1:]).all()
+    assert levels(panel, SECTOR_AB, EQUAL_WEIGHTED)[2] == pytest.approx(102.5 * 1.075)
 
 
 def test_sector_without_data_at_start_has_its_base_at_its_first_price(two_coin_rows):
@@ -111,7 +121,7 @@ def test_capped_index_at_half_is_equal_weight_for_two_members(two_coin_rows):
 
 def test_index_frame_has_one_row_per_timestamp_sector_method(two_coin_rows):
     panel = panel_of(two_coin_rows)
-    table = sector_index(panel, members({"ab": ["a", "b"], "a": ["a"]}), hours(0), hours(2))
+    table = sector_index(span(panel, hours(0), hours(2)), members({"ab": ["a", "b"], "a": ["a"]}))
     assert list(table.columns) == ["timestamp", "sector", "method", "level"]
     assert len(table) == 3 * 2 * 3
     assert not table.duplicated(["timestamp", "sector", "method"]).any()

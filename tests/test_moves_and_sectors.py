@@ -20,7 +20,13 @@ from analytics.tables import (
     tokens_table,
     top_movers,
 )
+from analytics.windows import resolve_window
 from tests.conftest import hours, members, panel_of
+
+
+def day(panel):
+    """The 24h window ending at hour 24."""
+    return resolve_window(panel, hours(24), "24h")
 
 
 def day_rows(coin: str, start_price: float, end_price: float, cap_per_price: float, volume: float):
@@ -40,27 +46,25 @@ def day_rows(coin: str, start_price: float, end_price: float, cap_per_price: flo
 def test_move_uses_last_observation_within_tolerance():
     # 24h window: tolerance 2.4 h. Start price observed 2 h before t-24h -> used.
     panel = panel_of([(-2, "a", 10.0, 1.0, 1.0), (24, "a", 15.0, 1.0, 1.0)])
-    change = window_change(panel.price, panel.timestamps, hours(24), "24h")
+    change = window_change(day(panel), panel.price)
     assert change[0] == pytest.approx(0.5)
 
 
 def test_move_is_missing_when_start_is_older_than_tolerance():
     panel = panel_of([(-3, "a", 10.0, 1.0, 1.0), (24, "a", 15.0, 1.0, 1.0)])
-    assert np.isnan(window_change(panel.price, panel.timestamps, hours(24), "24h")[0])
+    assert np.isnan(window_change(day(panel), panel.price)[0])
 
 
 def test_move_ignores_observations_after_the_window_start():
     panel = panel_of([(1, "a", 10.0, 1.0, 1.0), (24, "a", 15.0, 1.0, 1.0)])
-    assert np.isnan(window_change(panel.price, panel.timestamps, hours(24), "24h")[0])
+    assert np.isnan(window_change(day(panel), panel.price)[0])
 
 
 def test_sector_market_cap_change_counts_members_with_both_values():
     rows = day_rows("a", 1.0, 1.2, 100.0, 10.0) + day_rows("b", 2.0, 1.0, 100.0, 30.0)
     rows += [(24, "late", 5.0, 500.0, 60.0)]  # launched at the end: no start value
     panel = panel_of(rows)
-    table = sector_summary(
-        panel, members({"s": ["a", "b", "late"], "t": ["late"]}), hours(24), "24h"
-    )
+    table = sector_summary(day(panel), members({"s": ["a", "b", "late"], "t": ["late"]}))
     # (120 + 100) / (100 + 200) - 1, 'late' excluded from the change but in the cap total
     assert table.loc["s", "market_cap_change"] == pytest.approx(220 / 300 - 1)
     assert table.loc["s", "market_cap"] == pytest.approx(720.0)
@@ -73,16 +77,14 @@ def test_sector_market_cap_change_counts_members_with_both_values():
 
 def test_volume_share_counts_a_coin_in_each_of_its_sectors():
     rows = day_rows("a", 1.0, 1.0, 1.0, 10.0) + day_rows("b", 1.0, 1.0, 1.0, 30.0)
-    table = sector_summary(panel_of(rows), members({"x": ["a", "b"], "y": ["b"]}), hours(24), "24h")
+    table = sector_summary(day(panel_of(rows)), members({"x": ["a", "b"], "y": ["b"]}))
     assert table["volume"].tolist() == [40.0, 30.0]
     assert table["volume_share"].tolist() == pytest.approx([40 / 70, 30 / 70])
 
 
 def test_window_returns_follow_the_indices():
     rows = day_rows("a", 1.0, 2.0, 10.0, 10.0) + day_rows("b", 1.0, 1.0, 30.0, 10.0)
-    table = sector_summary(
-        panel_of(rows), members({"s": ["a", "b"]}), hours(24), "24h", max_weight=0.5
-    )
+    table = sector_summary(day(panel_of(rows)), members({"s": ["a", "b"]}), max_weight=0.5)
     # caps follow prices with constant supply: chain-linked cap-weighted return = cap change
     assert table.loc["s", "return_cap_weighted"] == pytest.approx(
         table.loc["s", "market_cap_change"]
@@ -99,9 +101,7 @@ def test_window_returns_follow_the_indices():
 def test_shares_over_time_sum_to_one():
     rows = day_rows("a", 1.0, 2.0, 10.0, 10.0) + day_rows("b", 1.0, 1.0, 30.0, 30.0)
     panel = panel_of(rows)
-    shares = sector_shares(
-        panel, members({"x": ["a"], "y": ["b"]}), panel.rows_between(hours(0), hours(24))
-    )
+    shares = sector_shares(day(panel), members({"x": ["a"], "y": ["b"]}))
     sums = shares.groupby("timestamp")[["volume_share", "market_cap_share"]].sum()
     assert np.allclose(sums.to_numpy(), 1.0)
     first = shares[shares["timestamp"] == hours(0)].set_index("sector")
@@ -111,26 +111,21 @@ def test_shares_over_time_sum_to_one():
 def test_export_tables_have_the_design_columns_in_order():
     rows = day_rows("a", 1.0, 2.0, 10.0, 10.0) + day_rows("b", 1.0, 1.0, 30.0, 30.0)
     panel, sectors = panel_of(rows), members({"x": ["a", "b"], "y": ["b", "ghost"]})
-    tokens = tokens_table(panel, sectors, hours(24), "24h")
+    tokens = tokens_table(day(panel), sectors)
     assert tuple(tokens.columns[: len(TOKENS_COLUMNS)]) == TOKENS_COLUMNS
     assert tokens.set_index("coin_id").loc["b", "sectors"] == "x;y"
     assert tokens.set_index("coin_id").loc["a", "change"] == pytest.approx(1.0)
     assert (
-        tuple(sectors_table(panel, sectors, hours(24), "24h").columns[: len(SECTORS_COLUMNS)])
-        == SECTORS_COLUMNS
+        tuple(sectors_table(day(panel), sectors).columns[: len(SECTORS_COLUMNS)]) == SECTORS_COLUMNS
     )
-    assert (
-        sectors_table(panel, sectors, hours(24), "24h").set_index("sector").loc["y", "members"] == 2
-    )
-    assert tuple(index_table(panel, sectors, hours(24), "24h").columns) == INDEX_COLUMNS
-    assert tuple(rotation_table(panel, sectors, hours(24), "24h").columns[:6]) == ROTATION_COLUMNS
+    assert sectors_table(day(panel), sectors).set_index("sector").loc["y", "members"] == 2
+    assert tuple(index_table(day(panel), sectors).columns) == INDEX_COLUMNS
+    assert tuple(rotation_table(day(panel), sectors).columns[:6]) == ROTATION_COLUMNS
 
 
 def test_index_table_with_max_weight_adds_the_capped_method():
     rows = day_rows("a", 1.0, 2.0, 10.0, 10.0) + day_rows("b", 1.0, 1.0, 30.0, 30.0)
-    table = index_table(
-        panel_of(rows), members({"x": ["a", "b"]}), hours(24), "24h", max_weight=0.25
-    )
+    table = index_table(day(panel_of(rows)), members({"x": ["a", "b"]}), max_weight=0.25)
     assert set(table["method"]) == {
         "cap_weighted",
         "capped_cap_weighted",

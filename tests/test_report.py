@@ -239,7 +239,8 @@ def test_summary_without_prices_says_so():
     data = load_market(f"csv:{DATA / 'mini_market.csv'}", book)
     views = build_views(data, book, "24h", as_of=pd.Timestamp("2025-01-21T06:00Z"))
     assert summary.window_sentences(views)[0] == (
-        "No sector had prices at both ends of the last 24h."
+        "No sector has a cap-weighted return over the last 24h: no member has a price at both "
+        "ends of the window."
     )
 
 

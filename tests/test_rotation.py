@@ -26,7 +26,8 @@ from analytics.rotation import (
     step_grid,
 )
 from analytics.tables import ROTATION_COLUMNS, rotation_table
-from tests.conftest import hours, members, panel_of
+from analytics.windows import resolve_window
+from tests.conftest import hours, members, panel_of, span
 
 HOUR = pd.Timedelta(hours=1)
 # RS 100, 102, 101, 104, 103, 106 with N = 3 (sample std): worked through by hand.
@@ -59,9 +60,9 @@ def test_a_flat_window_has_z_zero_not_nan():
 
 
 def test_sampling_period_fits_the_window():
-    assert rs_period("24h") == HOUR
-    assert rs_period("7d") == HOUR
-    assert rs_period("30d") == 4 * HOUR
+    assert rs_period(pd.Timedelta(hours=24)) == HOUR
+    assert rs_period(pd.Timedelta(days=7)) == HOUR
+    assert rs_period(pd.Timedelta(days=30)) == 4 * HOUR
 
 
 def test_sample_rows_skip_gaps_longer_than_a_period_and_never_repeat_a_row():
@@ -81,7 +82,7 @@ def sector_and_benchmark_rows(sector: list[float], benchmark: list[float]) -> li
 def test_one_member_sector_rs_is_its_price_ratio_to_the_benchmark():
     panel = panel_of(sector_and_benchmark_rows([10, 11, 12, 12, 13], [50, 50, 55, 60, 60]))
     sectors = members({"s": ["a"]})
-    frame = relative_rotation(panel, sectors, hours(0), hours(4), HOUR, ["btc"], periods=3)
+    frame = relative_rotation(span(panel, hours(0), hours(4)), sectors, HOUR, ["btc"], periods=3)
     expected_rs = [100.0, 110.0, 120 / 1.1, 100.0, 130 / 1.2]
     assert frame[RELATIVE_STRENGTH].tolist() == pytest.approx(expected_rs)
     assert frame[RS_RATIO].iloc[2] == pytest.approx(100.4931969619)  # z of 109.09 in its 3
@@ -94,11 +95,13 @@ def test_rotation_table_fills_rs_columns_on_the_offline_market():
 
     book = load_sectors()
     data = load_market("offline", book)
-    table = rotation_table(data.panel, book.members(), data.as_of, "24h", book.benchmark)
+    table = rotation_table(
+        resolve_window(data.panel, data.as_of, "24h"), book.members(), book.benchmark
+    )
     assert tuple(table.columns[:6]) == ROTATION_COLUMNS
     assert table[[RS_RATIO, RS_MOMENTUM]].notna().all().all()
     assert len(table) == 25 * len(book.sectors)
-    versus_market = rotation_table(data.panel, book.members(), data.as_of, "24h")
+    versus_market = rotation_table(resolve_window(data.panel, data.as_of, "24h"), book.members())
     assert not np.allclose(versus_market[RS_RATIO], table[RS_RATIO])
 
 
@@ -107,7 +110,7 @@ def test_rotation_table_of_30d_has_rs_every_four_hours():
         [10 + np.sin(h / 5) for h in range(900)], [50 + np.cos(h / 7) for h in range(900)]
     )
     panel = panel_of(rows)
-    table = rotation_table(panel, members({"s": ["a"]}), hours(899), "30d", ["btc"])
+    table = rotation_table(resolve_window(panel, hours(899), "30d"), members({"s": ["a"]}), ["btc"])
     filled = table.dropna(subset=[RS_RATIO])
     assert (filled["timestamp"].diff().dropna() == 4 * HOUR).all()
     assert len(filled) == 181  # 30 days of 4-hour steps, both ends included
@@ -121,7 +124,11 @@ prices = st.lists(st.integers(1, 1000), min_size=8, max_size=40)
 def test_a_sector_identical_to_the_benchmark_sits_at_the_centre(prices, caps):
     rows = [(h, c, float(p), float(caps * p), 1.0) for h, p in enumerate(prices) for c in "ab"]
     frame = relative_rotation(
-        panel_of(rows), members({"s": ["a"]}), hours(0), hours(len(prices) - 1), HOUR, ["b"], 3
+        span(panel_of(rows), hours(0), hours(len(prices) - 1)),
+        members({"s": ["a"]}),
+        HOUR,
+        ["b"],
+        3,
     )
     for column in (RS_RATIO, RS_MOMENTUM):
         defined = frame[column].dropna()
@@ -143,7 +150,7 @@ def test_scaling_the_benchmark_leaves_rs_ratio_and_momentum_unchanged(sector, be
     def rotation(bench: list[float]) -> pd.DataFrame:
         panel = panel_of(sector_and_benchmark_rows(sector, bench))
         return relative_rotation(
-            panel, members({"s": ["a"]}), hours(0), hours(size - 1), HOUR, ["btc"], 3
+            span(panel, hours(0), hours(size - 1)), members({"s": ["a"]}), HOUR, ["btc"], 3
         )
 
     plain, moved = rotation(benchmark), rotation(scaled)
@@ -179,12 +186,16 @@ def test_rotation_tail_keeps_each_sectors_last_defined_points():
 
 def test_a_window_without_data_gives_an_empty_frame_with_the_columns():
     panel = panel_of(sector_and_benchmark_rows([10, 11], [50, 51]))
-    frame = relative_rotation(panel, members({"s": ["a"]}), hours(50), hours(60), HOUR, ["btc"])
+    frame = relative_rotation(
+        span(panel, hours(50), hours(60)), members({"s": ["a"]}), HOUR, ["btc"]
+    )
     assert frame.empty
     assert list(frame.columns) == ["timestamp", "sector", *RS_COLUMNS]
 
 
 def test_a_benchmark_the_data_lacks_leaves_rs_missing_not_guessed():
     panel = panel_of(sector_and_benchmark_rows([10, 11, 12], [50, 51, 52]))
-    frame = relative_rotation(panel, members({"s": ["a"]}), hours(0), hours(2), HOUR, ["nope"])
+    frame = relative_rotation(
+        span(panel, hours(0), hours(2)), members({"s": ["a"]}), HOUR, ["nope"]
+    )
     assert frame[list(RS_COLUMNS)].isna().all().all()

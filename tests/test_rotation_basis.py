@@ -21,7 +21,8 @@ from analytics.rotation import (
 )
 from analytics.shares import VOLUME_SHARE
 from analytics.tables import rotation_table
-from tests.conftest import hours, members, panel_of
+from analytics.windows import resolve_window
+from tests.conftest import hours, members, panel_of, span
 
 HOUR = pd.Timedelta(hours=1)
 TWO_SECTORS = members({"a": ["a"], "b": ["b"]})
@@ -37,9 +38,8 @@ def volume_rotation(volumes: dict[str, list[float]], **options) -> pd.DataFrame:
     options = {"periods": 3, "basis": VOLUME_SHARE_BASIS} | options
     start = options.pop("start", hours(0))
     period = options.pop("period", HOUR)
-    return relative_rotation(
-        panel_of(volume_rows(volumes)), TWO_SECTORS, start, hours(last), period, **options
-    )
+    window = span(panel_of(volume_rows(volumes)), start, hours(last))
+    return relative_rotation(window, TWO_SECTORS, period, **options)
 
 
 def by_sector(frame: pd.DataFrame, column: str) -> dict[str, list[float]]:
@@ -111,10 +111,8 @@ def test_a_sector_with_a_constant_volume_share_sits_at_the_centre(totals, share,
         )
     ]
     frame = relative_rotation(
-        panel_of(rows),
+        span(panel_of(rows), hours(0), hours(len(totals) - 1)),
         members({"s": ["x", "y"], "rest": ["z"]}),
-        hours(0),
-        hours(len(totals) - 1),
         HOUR,
         periods=3,
         basis=VOLUME_SHARE_BASIS,
@@ -146,7 +144,10 @@ def offline():
 def test_hourly_volume_share_rs_is_the_rotation_tables_volume_share_in_percent(offline):
     book, data = offline
     table = rotation_table(
-        data.panel, book.members(), data.as_of, "24h", book.benchmark, VOLUME_SHARE_BASIS
+        resolve_window(data.panel, data.as_of, "24h"),
+        book.members(),
+        book.benchmark,
+        VOLUME_SHARE_BASIS,
     )
     assert (table[RS_BASIS] == VOLUME_SHARE_BASIS).all()
     assert table[[RS_RATIO, RS_MOMENTUM]].notna().all().all()
@@ -155,10 +156,17 @@ def test_hourly_volume_share_rs_is_the_rotation_tables_volume_share_in_percent(o
 
 def test_price_stays_the_default_basis_with_its_numbers(offline):
     book, data = offline
-    default = rotation_table(data.panel, book.members(), data.as_of, "7d", book.benchmark)
-    price = rotation_table(data.panel, book.members(), data.as_of, "7d", book.benchmark, "price")
+    default = rotation_table(
+        resolve_window(data.panel, data.as_of, "7d"), book.members(), book.benchmark
+    )
+    price = rotation_table(
+        resolve_window(data.panel, data.as_of, "7d"), book.members(), book.benchmark, "price"
+    )
     volume = rotation_table(
-        data.panel, book.members(), data.as_of, "7d", book.benchmark, VOLUME_SHARE_BASIS
+        resolve_window(data.panel, data.as_of, "7d"),
+        book.members(),
+        book.benchmark,
+        VOLUME_SHARE_BASIS,
     )
     pd.testing.assert_frame_equal(default, price)
     assert (default[RS_BASIS] == PRICE_BASIS).all()
@@ -170,7 +178,7 @@ def test_price_stays_the_default_basis_with_its_numbers(offline):
 def test_a_30d_window_has_volume_share_rs_every_four_hours(offline):
     book, data = offline
     table = rotation_table(
-        data.panel, book.members(), data.as_of, "30d", None, VOLUME_SHARE_BASIS
+        resolve_window(data.panel, data.as_of, "30d"), book.members(), None, VOLUME_SHARE_BASIS
     ).dropna(subset=[RS_RATIO])
     steps = table["timestamp"].drop_duplicates()
     assert (steps.diff().dropna() == 4 * HOUR).all()

@@ -32,6 +32,7 @@ with summary:
     cards.sector_cards(views.sectors, method, window, colors)
     with st.expander("Sector table", icon=":material/table:"):
         show.table(grids.sector_table(views.sectors))
+        show.notes(grids.sector_table_notes(views.sectors))
         csv_button(views.sectors, "sectors", window, data)
 
 volume, value = st.columns(2, gap="medium")

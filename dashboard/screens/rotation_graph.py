@@ -3,6 +3,7 @@
 import streamlit as st
 
 from analytics.rotation import PRICE_BASIS, RS_WINDOW, VOLUME_SHARE_BASIS, rotation_tail, rs_period
+from analytics.windows import window_length
 from dashboard import charts, context, show
 from dashboard.downloads import csv_button
 from dashboard.formatting import utc_time
@@ -61,7 +62,7 @@ rotation = views.rotation_vs_market if versus_market else views.rotation_on(basi
 points = rotation_tail(rotation, tail)
 st.caption(
     f"{window} window ending {utc_time(views.as_of)} · one step every "
-    f"{rs_period(window).total_seconds() / 3600:g} h · {BASIS_NOTES[basis]} · RS-ratio and "
+    f"{rs_period(window_length(window)).total_seconds() / 3600:g} h · {BASIS_NOTES[basis]} · RS-ratio and "
     f"RS-momentum are 100 + rolling z-scores over {RS_WINDOW} steps (see Methodology)"
 )
 graph = charts.rotation_graph(

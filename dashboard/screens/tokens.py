@@ -32,7 +32,7 @@ st.subheader("All tokens")
 st.caption(
     f"{len(views.tokens)} coins in the sectors shown, largest market cap first · prices and 24h "
     f"volume at {utc_time(views.as_of)} · a change uses the last price at or before the window "
-    "start, no older than 10% of the window; – means there was none"
+    "start, no older than 10% of the window; — means there was none"
 )
 st.dataframe(
     grids.token_grid(views.tokens, labels), hide_index=True, placeholder=MISSING, height="content"
