@@ -396,7 +396,8 @@ def rotation_shares(
     """(stamp, sector) -> volume_share and market_cap_share on every window row.
 
     A sector's total is the sum of its members' forward-filled values (a missing value adds
-    nothing); its share is that over the sum across sectors, missing where that sum is 0.
+    nothing; no value at all leaves the total missing); its share is that over the sum of the
+    known totals, missing where its total is missing or that sum is 0.
     """
     rows = window_rows(observations(frame), resolve_window(frame, as_of, window))
     out: dict[tuple[pd.Timestamp, str], dict[str, Value]] = {}
@@ -404,13 +405,9 @@ def rotation_shares(
         for measure, column in ((VOLUME, "volume_share"), (MARKET_CAP, "market_cap_share")):
             totals = {}
             for sector, coins in sectors.items():
-                totals[sector] = sum(
-                    values[c][measure]
-                    for c in _unique(coins)
-                    if c in values and values[c][measure] is not None
-                )
-            grand = sum(totals.values())
+                totals[sector] = _sum(values[c][measure] for c in _unique(coins) if c in values)
+            grand = sum(t for t in totals.values() if t is not None)
             for sector, total in totals.items():
-                share = total / grand if grand > 0 else None
+                share = total / grand if total is not None and grand > 0 else None
                 out.setdefault((stamp, sector), {})[column] = share
     return out

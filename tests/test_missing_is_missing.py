@@ -91,7 +91,9 @@ def test_empty_figures_are_blank_in_csv_and_dash_on_screen_with_the_reason(snaps
     shown = sector_table(views.sectors)
     assert (shown["Volume-weighted"] == MISSING).all()
     notes = sector_table_notes(views.sectors)
-    assert any("AI agents" in n and "Volume-weighted" in n and NO_VOLUME_WEIGHTS in n for n in notes)
+    assert any(
+        "AI agents" in n and "Volume-weighted" in n and NO_VOLUME_WEIGHTS in n for n in notes
+    )
     assert not any(re.search(r"(?<!\d)[+-]?0\.00%", cell) for cell in shown.to_numpy().ravel())
 
 

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 from aisector.cli import main
 from analytics.panel import market_panel
 from analytics.tables import index_table, rotation_table, sectors_table, tokens_table
+from analytics.windows import resolve_window
 from tests import reference_figures as ref
 from tests.grids import (
     Case,
@@ -76,14 +77,14 @@ def tables(case: Case):
 
 def sectors_of(case: Case) -> pd.DataFrame:
     panel, members = tables(case)
-    return sectors_table(panel, members, case.as_of, case.window, case.max_weight).set_index(
-        "sector"
-    )
+    return sectors_table(
+        resolve_window(panel, case.as_of, case.window), members, case.max_weight
+    ).set_index("sector")
 
 
 def index_of(case: Case) -> dict[tuple[str, str], list[tuple[pd.Timestamp, float]]]:
     panel, members = tables(case)
-    table = index_table(panel, members, case.as_of, case.window, case.max_weight)
+    table = index_table(resolve_window(panel, case.as_of, case.window), members, case.max_weight)
     out: dict[tuple[str, str], list[tuple[pd.Timestamp, float]]] = {}
     for row in table.itertuples(index=False):
         out.setdefault((row.sector, row.method), []).append((row.timestamp, row.level))
@@ -279,7 +280,7 @@ def test_sectors_table_sums_and_volume_share_match_reference(case):
 @given(cases())
 def test_tokens_change_matches_reference(case):
     panel, members = tables(case)
-    got = tokens_table(panel, members, case.as_of, case.window).set_index("coin_id")
+    got = tokens_table(resolve_window(panel, case.as_of, case.window), members).set_index("coin_id")
     want = ref.token_moves(case.frame, case.as_of, case.window)
     assert sorted(got.index) == sorted(want)
     for coin, move in want.items():
@@ -290,7 +291,7 @@ def test_tokens_change_matches_reference(case):
 @given(cases())
 def test_tokens_latest_values_match_reference(case):
     panel, members = tables(case)
-    got = tokens_table(panel, members, case.as_of, case.window).set_index("coin_id")
+    got = tokens_table(resolve_window(panel, case.as_of, case.window), members).set_index("coin_id")
     for coin, values in ref.end_values(case.frame, case.as_of, case.window).items():
         for column, value in values.items():
             assert_same(got.loc[coin, column], value, f"{coin} {column}")
@@ -314,7 +315,7 @@ def test_index_table_matches_reference(case):
 @given(cases())
 def test_rotation_shares_match_reference(case):
     panel, members = tables(case)
-    table = rotation_table(panel, members, case.as_of, case.window)
+    table = rotation_table(resolve_window(panel, case.as_of, case.window), members)
     want = ref.rotation_shares(case.frame, case.sectors, case.as_of, case.window)
     got = {
         (row.timestamp, row.sector): (row.volume_share, row.market_cap_share)
@@ -336,7 +337,9 @@ def test_one_member_sector_index_return_is_its_token_move(case):
     cap (volume) at the window start, and nothing (NaN) when it has none."""
     case = case.with_sectors({coin: (coin,) for coin in case.coins})
     panel, members = tables(case)
-    moves = tokens_table(panel, members, case.as_of, case.window).set_index("coin_id")["change"]
+    moves = tokens_table(resolve_window(panel, case.as_of, case.window), members).set_index(
+        "coin_id"
+    )["change"]
     got = sectors_of(case)
     resolved = ref.resolve_window(case.frame, case.as_of, case.window)
     history = ref.observations(case.frame)
@@ -486,13 +489,15 @@ def test_issue_reproducer_every_figure_is_twenty_percent():
     frame = tidy_frame(AAA_ROWS)
     panel = market_panel(frame)
     members = members_frame({"solo": ("aaa",)})
-    tokens = tokens_table(panel, members, AAA_AS_OF, "24h").set_index("coin_id")
+    tokens = tokens_table(resolve_window(panel, AAA_AS_OF, "24h"), members).set_index("coin_id")
     assert tokens.loc["aaa", "change"] == pytest.approx(0.2, rel=1e-12)
-    table = sectors_table(panel, members, AAA_AS_OF, "24h", max_weight=0.5).set_index("sector")
+    table = sectors_table(
+        resolve_window(panel, AAA_AS_OF, "24h"), members, max_weight=0.5
+    ).set_index("sector")
     assert table.loc["solo", "market_cap_change"] == pytest.approx(0.2, rel=1e-12)
     for method in ALL_METHODS:
         assert table.loc["solo", f"return_{method}"] == pytest.approx(0.2, rel=1e-12), method
-    index = index_table(panel, members, AAA_AS_OF, "24h", max_weight=0.5)
+    index = index_table(resolve_window(panel, AAA_AS_OF, "24h"), members, max_weight=0.5)
     first = index[index["timestamp"] == index["timestamp"].min()]
     assert (first["timestamp"] == pd.Timestamp("2025-01-21T00:22Z")).all()
     assert (first["level"] == 100.0).all()
