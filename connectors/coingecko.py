@@ -141,9 +141,7 @@ class CoinGecko(QuoteSource):
         self.client.api_base_url = base_url.rstrip("/") + "/"
         self.client.request_timeout = http.timeout
         self._coin_list: tuple[float, pd.DataFrame] | None = None
-        # coins whose history CoinGecko answered 404 for: a collector must not mark those ranges
-        # as fetched, or it would never ask again once the id works
-        self.history_not_found: set[str] = set()
+        self._not_found: set[str] = set()  # coins whose history CoinGecko answered 404 for
 
     @classmethod
     def from_settings(
@@ -266,7 +264,7 @@ class CoinGecko(QuoteSource):
             ]
         except NotFound as error:
             log.info("%s", error)
-            self.history_not_found.add(coin)
+            self._not_found.add(coin)
             return None
         frame = pd.concat(pieces, ignore_index=True)
         frame = frame[(frame[TIMESTAMP] >= start) & (frame[TIMESTAMP] <= end)]
