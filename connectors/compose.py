@@ -63,11 +63,15 @@ class AliasedSource:
         """``fetch`` asked for every id of the coins, answering under the coins' own ids."""
 
         def fetch_aliased(coins: Sequence[str], *args: Any) -> pd.DataFrame:
-            later = [alias.id for coin in coins for alias in self.aliases.get(coin, ())]
-            frame = fetch(list(dict.fromkeys([*coins, *later])), *args)
+            frame = fetch(self._every_id(coins), *args)
             return validate_market_frame(under_own_ids(frame, self.aliases))
 
         return fetch_aliased
+
+    def _every_id(self, coins: Sequence[str]) -> list[str]:
+        """``coins`` and their later ids."""
+        later = [alias.id for coin in coins for alias in self.aliases.get(coin, ())]
+        return list(dict.fromkeys([*coins, *later]))
 
 
 class AliasedLiveSource(AliasedSource, CollectableSource):
@@ -92,8 +96,12 @@ class AliasedLiveSource(AliasedSource, CollectableSource):
         return frozenset(self._own.get(coin, coin) for coin in self.inner.history_not_found)
 
     def snapshot(self, coins: Sequence[str]) -> pd.DataFrame | None:
-        """The inner source's current quotes for ``coins`` and their later ids, under our ids."""
-        return self._aliased(self.inner.snapshot)(coins)
+        """The inner source's current quotes for ``coins`` and their later ids, under our ids
+        (None when it has no quotes)."""
+        quotes = self.inner.snapshot(self._every_id(coins))
+        if quotes is None:
+            return None
+        return validate_market_frame(under_own_ids(quotes, self.aliases))
 
 
 def aliased(source: MarketSource, aliases: Mapping[str, tuple[Alias, ...]]) -> MarketSource:

@@ -318,6 +318,7 @@ def test_the_live_sources_and_their_wrappers_are_collectable_and_files_are_histo
     assert (offline.requests_made, offline.history_not_found) == (0, frozenset())
     aliased_file = for_sectors(OfflineMarket(), DEX_BOOK, {})
     assert not isinstance(aliased_file, CollectableSource)
+    assert AliasedLiveSource(offline, ALIASES).snapshot(["ai16z"]) is None  # no quotes, no rows
 
 
 def test_a_live_source_that_does_not_say_what_it_offers_is_refused():
