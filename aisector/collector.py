@@ -10,10 +10,12 @@ database serialises write transactions (see ``store.engine``), upserts are idemp
 chunk is re-checked just before it is fetched, so a chunk another run finished is skipped. A run
 lock was not used because a hung run holding it would stop every later run.
 
-A source may offer more than ``market_history`` (the live connectors do):
-``snapshot(coins)``, the current quotes; ``history_chunk``, the longest range one request may
-ask; ``history_step``, the data's resolution (shorter gaps are not worth a request); and
-``requests_made``, a running count of upstream requests.
+What a collector asks of a source beyond ``market_history`` is ``connectors.base.
+CollectableSource``: ``snapshot(coins)``, the current quotes; ``history_chunk``, the longest
+range one request may ask; ``history_step``, the data's resolution (shorter gaps are not worth a
+request); ``requests_made``, a running count of upstream requests; and ``history_not_found``,
+the coins upstream answered 404 for, whose ranges are not marked fetched. The live sources
+implement it; a file or simulation is read through ``HistoryOnly`` (no quotes, default limits).
 """
 
 from __future__ import annotations
@@ -29,12 +31,10 @@ from aisector.market_data import AUTO, AUTO_CANDIDATES
 from aisector.progress import Progress
 from aisector.sectors import Alias
 from analytics.schema import COIN_ID, TIMESTAMP
-from connectors.base import MarketSource
+from connectors.base import CollectableSource, MarketSource, collectable
 from store import Fetched, HistoryStore, Origin
 
 DEFAULT_BACKFILL_DAYS = 90
-DEFAULT_CHUNK = pd.Timedelta(days=90)  # CoinGecko's longest range with hourly points
-DEFAULT_STEP = pd.Timedelta(hours=1)
 STORE_SOURCE = "store"
 
 
@@ -98,23 +98,25 @@ def collect(
     A coin's later ids (``aliases``) are collected too, each row under the id upstream gave it
     (reading through ``AliasedSource`` renames them); a coin is missing or unquoted only when
     none of its ids has rows or a quote."""
+    source = collectable(source)
     ids = {coin: (coin, *(a.id for a in (aliases or {}).get(coin, ()))) for coin in coins}
     fetched = tuple(dict.fromkeys(i for names in ids.values() for i in names))
-    spent = _requests(source)
+    spent = source.requests_made
     origin = Origin(source.name, source.label, source.live)
     added, unquoted = _snapshot(store, source, origin, fetched)
     window = _window(source, fetched, backfill, now)
     if window is not None:
-        plan = backfill_plan(store.coverage(source.name, fetched), window, *_limits(source))
+        limits = (source.history_chunk, source.history_step)
+        plan = backfill_plan(store.coverage(source.name, fetched), window, *limits)
         added += _backfill(store, source, origin, plan, progress or Progress("backfill"))
     have = set(store.coins_with_rows(source.name, fetched))
-    lost = set(getattr(source, "history_not_found", ()))
+    lost = source.history_not_found
 
     def none_of_its_ids(among: set[str]) -> tuple[str, ...]:
         return tuple(c for c in coins if not set(ids[c]) - among)
 
     missing = none_of_its_ids(set(fetched) - have)
-    requests = _requests(source) - spent
+    requests = source.requests_made - spent
     counted = sum(1 for c in coins if set(ids[c]) & have)
     return Collected(
         origin.label,
@@ -128,14 +130,13 @@ def collect(
 
 
 def _snapshot(
-    store: HistoryStore, source: MarketSource, origin: Origin, coins: Sequence[str]
+    store: HistoryStore, source: CollectableSource, origin: Origin, coins: Sequence[str]
 ) -> tuple[int, tuple[str, ...]]:
     """The source's current quotes, in one transaction: rows added, and the coins it had no
     quote for (upstream dropped them, or sent no price). Sources without quotes have none."""
-    take = getattr(source, "snapshot", None)
-    if take is None:
+    quotes = source.snapshot(coins)
+    if quotes is None:
         return 0, ()
-    quotes = take(coins)
     quoted = set(quotes[COIN_ID].astype(str))
     return store.write(quotes, origin), tuple(c for c in coins if c not in quoted)
 
@@ -150,15 +151,12 @@ def _window(
     return None if pd.isna(end) else (end - backfill, end)
 
 
-def _limits(source: MarketSource) -> tuple[pd.Timedelta, pd.Timedelta]:
-    """The source's chunk size and data resolution, or the defaults."""
-    chunk = getattr(source, "history_chunk", DEFAULT_CHUNK)
-    step = getattr(source, "history_step", DEFAULT_STEP)
-    return chunk, step
-
-
 def _backfill(
-    store: HistoryStore, source: MarketSource, origin: Origin, plan: list[Chunk], progress: Progress
+    store: HistoryStore,
+    source: CollectableSource,
+    origin: Origin,
+    plan: list[Chunk],
+    progress: Progress,
 ) -> int:
     """Fetch and commit each chunk in turn; a chunk another run finished meanwhile is skipped."""
     added = 0
@@ -168,13 +166,9 @@ def _backfill(
         coins = tuple(c for c in chunk.coins if not is_covered(coverage[c], chunk))
         if coins:
             frame = source.market_history(coins, chunk.start, chunk.end)
-            lost = getattr(source, "history_not_found", ())
+            lost = source.history_not_found
             found = tuple(c for c in coins if c not in lost)  # a 404 is not "nothing there"
             added += store.write(frame, origin, Fetched(found, chunk.start, chunk.end))
         progress.advance(added)
     progress.finish()
     return added
-
-
-def _requests(source: MarketSource) -> int:
-    return int(getattr(source, "requests_made", 0))

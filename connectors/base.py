@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Sequence
-from typing import Protocol
+from collections.abc import Sequence, Set
+from typing import Protocol, runtime_checkable
 
 import pandas as pd
 
@@ -30,6 +30,76 @@ class MarketSource(Protocol):
         ...
 
 
+@runtime_checkable
+class CollectableSource(MarketSource, Protocol):
+    """What a collector asks of a source beyond its history: the live connectors, ``DexFallback``
+    and an ``AliasedLiveSource`` implement it by name. Files and simulations do not; a collector
+    reads them through ``HistoryOnly`` (see ``collectable``)."""
+
+    history_chunk: pd.Timedelta  # the longest range one history request may ask
+    history_step: pd.Timedelta  # the data's resolution: a shorter gap is not worth a request
+    requests_made: int  # upstream requests so far, retries included
+    # coins whose history upstream answered "not found" (404) for so far: a collector must not
+    # mark their ranges fetched, or it would never ask again
+    history_not_found: Set[str]
+
+    def snapshot(self, coins: Sequence[str]) -> pd.DataFrame | None:
+        """Current quotes as tidy rows; None when the source has no "now" (a file)."""
+        ...
+
+
+DEFAULT_HISTORY_CHUNK = pd.Timedelta(days=90)
+DEFAULT_HISTORY_STEP = pd.Timedelta(hours=1)
+
+
+class HistoryOnly:
+    """A file or simulation as a collector sees it: history in 90-day chunks at hourly steps, no
+    current quotes, no upstream requests, nothing "not found"."""
+
+    history_chunk = DEFAULT_HISTORY_CHUNK
+    history_step = DEFAULT_HISTORY_STEP
+    requests_made = 0
+    history_not_found: Set[str] = frozenset()
+
+    def __init__(self, inner: MarketSource) -> None:
+        self.inner = inner
+
+    @property
+    def name(self) -> str:
+        return self.inner.name
+
+    @property
+    def label(self) -> str:
+        return self.inner.label
+
+    @property
+    def live(self) -> bool:
+        return self.inner.live
+
+    def market_history(
+        self,
+        coins: Sequence[str],
+        start: pd.Timestamp | None = None,
+        end: pd.Timestamp | None = None,
+    ) -> pd.DataFrame:
+        """The inner source's rows."""
+        return self.inner.market_history(coins, start, end)
+
+    def snapshot(self, coins: Sequence[str]) -> None:
+        """No current quotes: a file's newest row is history, not "now"."""
+        return None
+
+
+def collectable(source: MarketSource) -> CollectableSource:
+    """``source`` as a collector reads it: itself when it offers quotes and limits, else history
+    only. A live source that does not offer them is a programming error, said loudly."""
+    if isinstance(source, CollectableSource):
+        return source
+    if source.live:
+        raise TypeError(f"{type(source).__name__} is live but does not implement CollectableSource")
+    return HistoryOnly(source)
+
+
 def clip_to_range(
     frame: pd.DataFrame, coins: Sequence[str], start: pd.Timestamp | None, end: pd.Timestamp | None
 ) -> pd.DataFrame:
@@ -42,21 +112,27 @@ def clip_to_range(
     return frame[keep].reset_index(drop=True)
 
 
-class QuoteSource(ABC):
+class QuoteSource(ABC, CollectableSource):
     """What the live sources share: ``market_history`` is the latest view when no range is given
     (current quotes plus the rows the source's own changes imply at 24h/7d/30d), else history.
 
-    Subclasses provide ``name``, ``http``, ``_quotes(coins, as_of)`` and ``history(coins, start,
-    end)``.
+    Subclasses provide ``name``, ``http``, ``history_chunk``, ``history_step``, an empty
+    ``_not_found`` set, ``_quotes(coins, as_of)`` and ``history(coins, start, end)``.
     """
 
     name: str
     http: HttpClient
+    _not_found: set[str]  # coins whose history upstream answered 404 for
 
     @property
     def requests_made(self) -> int:
         """Upstream requests so far, retries included (the collector reports them)."""
         return self.http.requests_made
+
+    @property
+    def history_not_found(self) -> Set[str]:
+        """Coins whose history upstream answered 404 for so far."""
+        return frozenset(self._not_found)
 
     def market_history(
         self,

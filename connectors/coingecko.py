@@ -141,9 +141,7 @@ class CoinGecko(QuoteSource):
         self.client.api_base_url = base_url.rstrip("/") + "/"
         self.client.request_timeout = http.timeout
         self._coin_list: tuple[float, pd.DataFrame] | None = None
-        # coins whose history CoinGecko answered 404 for: a collector must not mark those ranges
-        # as fetched, or it would never ask again once the id works
-        self.history_not_found: set[str] = set()
+        self._not_found: set[str] = set()  # coins whose history CoinGecko answered 404 for
 
     @classmethod
     def from_settings(
@@ -266,7 +264,7 @@ class CoinGecko(QuoteSource):
             ]
         except NotFound as error:
             log.info("%s", error)
-            self.history_not_found.add(coin)
+            self._not_found.add(coin)
             return None
         frame = pd.concat(pieces, ignore_index=True)
         frame = frame[(frame[TIMESTAMP] >= start) & (frame[TIMESTAMP] <= end)]
@@ -337,7 +335,8 @@ def markets_table(rows: list[dict], where: str) -> pd.DataFrame:
 
 def chart_frame(payload: object, where: str) -> pd.DataFrame:
     """A market_chart body (``prices``, ``market_caps``, ``total_volumes`` as [ms, value] pairs)
-    as rows of timestamp, price, market cap and volume; prices decide which rows exist."""
+    as rows of timestamp, price, market cap and volume in time order, one per timestamp (the
+    last value sent wins); prices decide which rows exist."""
     if not isinstance(payload, dict) or "prices" not in payload:
         raise BadPayload(f"{where}: expected an object with prices, got {_kind(payload)}")
     series = [
@@ -347,7 +346,8 @@ def chart_frame(payload: object, where: str) -> pd.DataFrame:
 
 
 def _series(points: object, column: str, where: str) -> pd.DataFrame:
-    """One [ms, value] list as a frame indexed by timestamp (last value wins on a repeat)."""
+    """One [ms, value] list as a frame indexed by timestamp, in time order (upstream's order is
+    not trusted) with the last value sent winning on a repeated time."""
     field = CHART_SERIES[column]
     if not isinstance(points, list) or not all(isinstance(p, list) and len(p) == 2 for p in points):
         raise BadPayload(f"{where}: {field} must be a list of [time, value] pairs")
@@ -358,7 +358,8 @@ def _series(points: object, column: str, where: str) -> pd.DataFrame:
             column: numbers(pairs[column], f"{where} {field}"),
         }
     )
-    return frame.drop_duplicates(TIMESTAMP, keep="last").set_index(TIMESTAMP)
+    frame = frame.drop_duplicates(TIMESTAMP, keep="last").set_index(TIMESTAMP)
+    return frame.sort_index(kind="stable")
 
 
 def range_chunks(

@@ -4,15 +4,17 @@
   its ids and served under its sectors-file id, from the switch to the id current at its newest
   row on. Older rows belong to another token (other supply, other price scale) and are left out
   rather than spliced on; ``SectorBook.id_breaks()`` tells charts where to mark the switch.
+  ``AliasedLiveSource`` is the same around a ``CollectableSource`` and is one itself.
 - ``DexFallback``: CoinGecko first; coins it has nothing for and that carry a ``dex`` token come
-  from GeckoTerminal, filed under the same snapshot time so the pandas layer aligns them.
+  from GeckoTerminal, filed under the same snapshot time so the pandas layer aligns them. It is a
+  ``CollectableSource``: its requests and its "not found" coins are those of both sources.
 - ``for_sectors``: wraps any source as the sectors file requires; a collector takes only the DEX
   fallback (``with_dex_fallback``) and stores rows under upstream's ids.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence, Set
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -20,7 +22,7 @@ import pandas as pd
 
 from aisector.sectors import Alias, SectorBook
 from analytics.schema import COIN_ID, TIMESTAMP, validate_market_frame
-from connectors.base import MarketSource
+from connectors.base import CollectableSource, MarketSource
 from connectors.payload import history_range, missing_from
 
 if TYPE_CHECKING:  # the live clients load only when a live source is used
@@ -57,23 +59,57 @@ class AliasedSource:
         """The inner source's rows for ``coins`` and their later ids, under the coins' own ids."""
         return self._aliased(self.inner.market_history)(coins, start, end)
 
-    def __getattr__(self, name: str) -> Any:
-        """What else the inner source offers (``history_chunk``, ``requests_made``, ...); its
-        ``snapshot`` and ``latest`` answer under our ids, like ``market_history``."""
-        if name.startswith("__") or name == "inner":
-            raise AttributeError(name)
-        extra = getattr(self.inner, name)
-        return self._aliased(extra) if name in ("snapshot", "latest") else extra
-
     def _aliased(self, fetch: Callable[..., pd.DataFrame]) -> Callable[..., pd.DataFrame]:
         """``fetch`` asked for every id of the coins, answering under the coins' own ids."""
 
         def fetch_aliased(coins: Sequence[str], *args: Any) -> pd.DataFrame:
-            later = [alias.id for coin in coins for alias in self.aliases.get(coin, ())]
-            frame = fetch(list(dict.fromkeys([*coins, *later])), *args)
+            frame = fetch(self._every_id(coins), *args)
             return validate_market_frame(under_own_ids(frame, self.aliases))
 
         return fetch_aliased
+
+    def _every_id(self, coins: Sequence[str]) -> list[str]:
+        """``coins`` and their later ids."""
+        later = [alias.id for coin in coins for alias in self.aliases.get(coin, ())]
+        return list(dict.fromkeys([*coins, *later]))
+
+
+class AliasedLiveSource(AliasedSource, CollectableSource):
+    """An ``AliasedSource`` around a ``CollectableSource``: quotes and "not found" coins come
+    back under our ids too; limits and request counts are the inner source's."""
+
+    inner: CollectableSource
+
+    def __init__(self, inner: CollectableSource, aliases: Mapping[str, tuple[Alias, ...]]) -> None:
+        super().__init__(inner, aliases)
+        self.history_chunk = inner.history_chunk
+        self.history_step = inner.history_step
+        self._own = {alias.id: coin for coin, later in aliases.items() for alias in later}
+
+    @property
+    def requests_made(self) -> int:
+        return self.inner.requests_made
+
+    @property
+    def history_not_found(self) -> Set[str]:
+        """The inner source's "not found" coins, under our ids."""
+        return frozenset(self._own.get(coin, coin) for coin in self.inner.history_not_found)
+
+    def snapshot(self, coins: Sequence[str]) -> pd.DataFrame | None:
+        """The inner source's current quotes for ``coins`` and their later ids, under our ids
+        (None when it has no quotes)."""
+        quotes = self.inner.snapshot(self._every_id(coins))
+        if quotes is None:
+            return None
+        return validate_market_frame(under_own_ids(quotes, self.aliases))
+
+
+def aliased(source: MarketSource, aliases: Mapping[str, tuple[Alias, ...]]) -> MarketSource:
+    """``source`` serving the coins that changed id under their sectors-file ids; a collectable
+    source stays collectable."""
+    if isinstance(source, CollectableSource):
+        return AliasedLiveSource(source, aliases)
+    return AliasedSource(source, aliases)
 
 
 def under_own_ids(frame: pd.DataFrame, aliases: Mapping[str, tuple[Alias, ...]]) -> pd.DataFrame:
@@ -98,7 +134,7 @@ def under_own_ids(frame: pd.DataFrame, aliases: Mapping[str, tuple[Alias, ...]])
     return frame.assign(**{COIN_ID: ids})[keep]
 
 
-class DexFallback:
+class DexFallback(CollectableSource):
     """CoinGecko, with GeckoTerminal for coins CoinGecko has no rows for and a DEX token."""
 
     live = True
@@ -115,6 +151,11 @@ class DexFallback:
     def requests_made(self) -> int:
         """Upstream requests of both sources so far."""
         return self.primary.requests_made + self.dex.requests_made
+
+    @property
+    def history_not_found(self) -> Set[str]:
+        """Coins either source answered 404 for: neither range may be marked fetched."""
+        return self.primary.history_not_found | self.dex.history_not_found
 
     def market_history(
         self,
@@ -162,7 +203,7 @@ def for_sectors(
     """``source`` wrapped for the sectors file: DEX fallback for CoinGecko, then coin aliases."""
     source = with_dex_fallback(source, book, environ, secrets)
     aliases = book.aliases()
-    return AliasedSource(source, aliases) if aliases else source
+    return aliased(source, aliases) if aliases else source
 
 
 def with_dex_fallback(

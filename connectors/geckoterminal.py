@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from aisector.errors import BadPayload
+from aisector.errors import BadPayload, NotFound
 from aisector.sectors import DexToken
 from aisector.settings import read_positive_number, read_setting, redact
 from analytics.schema import (
@@ -108,6 +108,7 @@ class GeckoTerminal(QuoteSource):
         self.http = http
         self.base_url = base_url.rstrip("/") + "/"
         self.min_liquidity = min_liquidity
+        self._not_found: set[str] = set()
 
     @classmethod
     def from_settings(
@@ -189,13 +190,20 @@ class GeckoTerminal(QuoteSource):
     def _coin_history(
         self, coin: str, start: pd.Timestamp, end: pd.Timestamp
     ) -> pd.DataFrame | None:
-        """One coin's hourly rows from its most liquid pool; None when no pool is liquid."""
-        liquid = self.liquid_pools(coin)
-        if liquid.empty:
+        """One coin's hourly rows from its most liquid pool; None when no pool is liquid, or
+        (noted in ``history_not_found``) when GeckoTerminal does not know the token or pool."""
+        try:
+            liquid = self.liquid_pools(coin)
+            if liquid.empty:
+                return None
+            top = liquid.iloc[0]
+            first_close = start - pd.Timedelta(hours=24)  # a day more, for the first 24h volume
+            network = self.tokens[coin].network
+            candles = self._candles(network, top[POOL], top[SIDE], first_close, end)
+        except NotFound as error:
+            log.info("%s", error)
+            self._not_found.add(coin)
             return None
-        top = liquid.iloc[0]
-        first_close = start - pd.Timedelta(hours=24)  # a day more, for the first rows' 24h volume
-        candles = self._candles(self.tokens[coin].network, top[POOL], top[SIDE], first_close, end)
         frame = hourly_rows(candles)
         frame = frame[(frame[TIMESTAMP] >= start) & (frame[TIMESTAMP] <= end)]
         return frame.assign(**{COIN_ID: coin, SYMBOL: top[SYMBOL], SOURCE: self.name})

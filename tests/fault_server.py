@@ -3,10 +3,14 @@
 It serves ``/ping``, ``/coins/list``, ``/coins/markets`` and ``/coins/{id}/market_chart/range``
 (the routes ``ping``, ``list``, ``markets`` and ``chart``) from ``tests/fixtures``: quotes are
 stamped with the time of the request, and history is an hourly series over the asked range
-(``chart_point``).
+(``chart_point``). Pointed at by ``GECKOTERMINAL_API_URL`` too, it answers GeckoTerminal's
+``/networks/{n}/tokens/{t}/pools`` (route ``pools``, the fixture's pools whatever the token) and
+``/networks/{n}/pools/{p}/ohlcv/hour`` (route ``ohlcv``, hourly candles before the asked time).
 
 Each route has a script, the ``Reply`` its next requests get, in order; once it is used up, the
-route answers normally. Every request is logged, API-key headers masked, so tests count requests.
+route answers normally. A script under ``route:coin`` (``chart:pippin``) is for that coin's
+requests only and comes first. Every request is logged, API-key headers masked, so tests count
+requests.
 """
 
 from __future__ import annotations
@@ -29,6 +33,11 @@ from tests.live_fakes import fixture, fixture_text
 
 KEY_HEADERS = ("x-cg-demo-api-key", "x-cg-pro-api-key")
 CHART_PATH = re.compile(r"/coins/(?P<coin>[^/]+)/market_chart/range$")
+DEX_PATHS = {
+    "pools": re.compile(r"/networks/[^/]+/tokens/(?P<coin>[^/]+)/pools$"),
+    "ohlcv": re.compile(r"/networks/[^/]+/pools/(?P<coin>[^/]+)/ohlcv/hour$"),
+}
+DEX_PRICE = 0.0123  # the fixture's most liquid pool's price, around which candles drift
 ROUTES = {"/ping": "ping", "/coins/list": "list", "/coins/markets": "markets"}
 HOUR_MS = 3_600_000
 PAST_THE_HOUR_MS = 7_000  # CoinGecko's hourly points fall a few seconds past the hour
@@ -103,6 +112,32 @@ def without(coin: str) -> Callable[[Payload], Payload]:
     return lambda rows: [row for row in rows if row["id"] != coin]
 
 
+def chart_gap(hours: int) -> Callable[[Payload], Payload]:
+    """A market_chart edit leaving ``hours`` points out of the middle of every series."""
+
+    def change(body: Payload) -> Payload:
+        return {f: p[: len(p) // 2] + p[len(p) // 2 + hours :] for f, p in body.items()}
+
+    return change
+
+
+def chart_repeats(body: Payload) -> Payload:
+    """A market_chart edit sending every point twice: first a wrong value, then the right one."""
+    return {f: [q for t, v in p for q in ([t, v * 2], [t, v])] for f, p in body.items()}
+
+
+def chart_shuffled(body: Payload) -> Payload:
+    """A market_chart edit sending each series in its own order: prices newest first, caps from
+    the middle round, volumes as they are."""
+    prices, caps, volumes = body["prices"], body["market_caps"], body["total_volumes"]
+    half = len(caps) // 2
+    return {
+        "prices": prices[::-1],
+        "market_caps": caps[half:] + caps[:half],
+        "total_volumes": volumes,
+    }
+
+
 def market_rows() -> list[dict]:
     """The /coins/markets fixture rows."""
     return fixture("coingecko_markets.json")
@@ -120,6 +155,7 @@ class Request:
     """One logged request: its route, path, query and headers (API keys masked)."""
 
     route: str
+    coin: str | None  # the coin (or DEX token, pool) in the path, if any
     path: str
     query: dict[str, str]
     headers: dict[str, str]
@@ -161,15 +197,17 @@ class FaultServer:
             self.scripts.clear()
             self.log.clear()
 
-    def count(self, route: str) -> int:
-        """How many requests ``route`` received."""
-        return sum(1 for r in self.log if r.route == route)
+    def count(self, route: str, coin: str | None = None) -> int:
+        """How many requests ``route`` received (for ``coin`` only, when given)."""
+        return sum(1 for r in self.log if r.route == route and coin in (None, r.coin))
 
     def _next(self, request: Request) -> Reply:
         with self._lock:
             self.log.append(request)
-            script = self.scripts[request.route]
-            return script.popleft() if script else OK
+            for key in (f"{request.route}:{request.coin}", request.route):
+                if self.scripts.get(key):
+                    return self.scripts[key].popleft()
+            return OK
 
     def _normal(
         self, route: str, coin: str | None, query: Mapping[str, str]
@@ -189,6 +227,10 @@ class FaultServer:
             return 200, [row for c, row in rows.items() if ids is None or c in ids.split(",")]
         if route == "chart" and coin in rows:
             return 200, _chart(rows[coin]["current_price"], query["from"], query["to"])
+        if route == "pools":
+            return 200, fixture("geckoterminal_token_pools.json")
+        if route == "ohlcv":
+            return 200, _candles(int(query["before_timestamp"]), int(query["limit"]))
         return 404, {"error": "coin not found" if route == "chart" else "Incorrect path"}
 
     def _market_rows(self) -> list[dict]:
@@ -215,11 +257,28 @@ def _chart(price: float, start: str, end: str) -> dict[str, list]:
     }
 
 
+def _candles(before: int, limit: int) -> dict[str, Any]:
+    """A GeckoTerminal /ohlcv/hour body: ``limit`` hourly candles opening before ``before``
+    (epoch seconds), newest first, closes following ``chart_point``."""
+    newest = (before - 1) // 3600 * 3600
+    opens = range(newest, newest - limit * 3600, -3600)
+    rows = []
+    for at in opens:
+        close = chart_point(DEX_PRICE, (at + 3600) * 1000)[0]
+        rows.append([at, close, close, close, close, 1000.0])
+    return {"data": {"id": "candles", "attributes": {"ohlcv_list": rows}}}
+
+
 def _route(path: str) -> tuple[str, str | None]:
-    """(route, coin) of a request path under any base, e.g. ``/api/v3/coins/markets``."""
+    """(route, coin) of a request path under any base, e.g. ``/api/v3/coins/markets``; for the
+    DEX routes, the token or pool address."""
     chart = CHART_PATH.search(path)
     if chart:
         return "chart", chart["coin"]
+    for route, pattern in DEX_PATHS.items():
+        found = pattern.search(path)
+        if found:
+            return route, found["coin"]
     return next((r for suffix, r in ROUTES.items() if path.endswith(suffix)), "unknown"), None
 
 
@@ -231,7 +290,7 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
             query = dict(parse_qsl(parts.query))
             headers = {k.lower(): v for k, v in self.headers.items()}
             masked = {k: "***" if k in KEY_HEADERS else v for k, v in headers.items()}
-            log = Request(route, parts.path, query, masked, server._authorized(headers))
+            log = Request(route, coin, parts.path, query, masked, server._authorized(headers))
             reply = server._next(log)
             if reply.delay:
                 server._stopping.wait(reply.delay)  # set when the server stops

@@ -31,6 +31,7 @@ from aisector.errors import SourceError
 from aisector.market_data import load_market
 from aisector.sectors import load_sectors
 from analytics.schema import validate_market_frame
+from connectors.base import CollectableSource
 from connectors.offline import STORY_END, STORY_START, OfflineMarket
 from store import HistoryStore, open_existing, open_store
 
@@ -61,7 +62,7 @@ def story_coins() -> tuple[str, ...]:
     )
 
 
-class SlowStory:
+class SlowStory(CollectableSource):
     """The offline story as a live-like source: a snapshot of its last hour, then history served
     four days per request after a pause: a backfill to interrupt."""
 
@@ -69,6 +70,8 @@ class SlowStory:
     label = "offline – simulated market"
     live = False
     history_chunk = CHUNK
+    history_step = STEP
+    history_not_found: frozenset[str] = frozenset()
 
     def __init__(self, pause: float) -> None:
         self.pause = pause

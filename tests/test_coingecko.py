@@ -299,6 +299,22 @@ def test_market_chart_body_becomes_rows_with_nulls_and_zeros_missing():
     assert np.isnan(frame["market_cap"].iloc[1]) and np.isnan(frame["volume"].iloc[3])
 
 
+def test_a_chart_body_out_of_order_with_repeats_comes_out_sorted_and_the_last_value_wins():
+    hour = 3_600_000
+    body = {  # each series in its own shuffled order, hour 2 sent twice with different values
+        "prices": [[3 * hour, 3.0], [1 * hour, 1.0], [2 * hour, 9.0], [2 * hour, 2.0]],
+        "market_caps": [[2 * hour, 99.0], [3 * hour, 30.0], [1 * hour, 10.0], [2 * hour, 20.0]],
+        "total_volumes": [[2 * hour, 200.0], [1 * hour, 100.0]],
+    }
+    frame = chart_frame(body, "test")
+    assert frame["timestamp"].tolist() == [
+        pd.Timestamp(h * hour, unit="ms", tz="UTC") for h in (1, 2, 3)
+    ]
+    assert frame["price"].tolist() == [1.0, 2.0, 3.0]
+    assert frame["market_cap"].tolist() == [10.0, 20.0, 30.0]
+    assert frame["volume"].tolist()[:2] == [100.0, 200.0] and np.isnan(frame["volume"].iloc[2])
+
+
 @pytest.mark.parametrize(
     ("body", "message"),
     [

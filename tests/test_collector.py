@@ -18,7 +18,7 @@ from aisector.collector import collect, collect_spec
 from aisector.errors import ConfigError, SourceUnavailable
 from aisector.progress import Progress
 from analytics.schema import validate_market_frame
-from connectors.base import clip_to_range
+from connectors.base import CollectableSource, clip_to_range
 from connectors.offline import OfflineMarket
 from store import Fetched, Origin, open_store
 from tests.store_backends import BACKENDS, backend_url
@@ -42,13 +42,15 @@ def url(request, tmp_path) -> str:
     return backend_url(request.param, tmp_path)
 
 
-class FakeLive:
+class FakeLive(CollectableSource):
     """A live source over a fixed hourly market: counts requests, keeps the ranges asked."""
 
     name = "fakelive"
     label = "fake live market"
     live = True
     history_chunk = 2 * DAY
+    history_step = HOUR
+    history_not_found: frozenset[str] = frozenset()
 
     def __init__(self, market: pd.DataFrame, fail_on_call: int | None = None) -> None:
         self.market = market

@@ -3,19 +3,24 @@
 One table, ``SCENARIOS``: each breaks one route of ``tests/fault_server.py`` in one way. For each,
 ``aisector export tokens`` and ``aisector collect`` must end with the documented exit code and one
 line (no traceback, no API key), a failed collect must leave every committed row and no partial
-chunk, and a dashboard that loaded good data must keep its numbers and say why and how old they
-are. ``docs/faults.md`` lists the same scenarios with their outcomes; a test keeps the two equal.
+chunk, a store-backed read must serve what the store holds, and a dashboard that loaded good data
+must keep its numbers and say why and how old they are. ``ACROSS_RUNS`` names the scenarios that
+take two collects (a 404 with DEX tokens in the sectors file, a collect killed mid-backfill); each
+has its own test. ``docs/faults.md`` lists the same scenarios with their outcomes; a test keeps
+the two equal.
 """
 
 from __future__ import annotations
 
 import math
+import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -27,6 +32,8 @@ from streamlit.testing.v1 import AppTest
 from aisector.cli import main
 from aisector.collector import collect
 from aisector.errors import ConfigError
+from aisector.market_data import load_market
+from aisector.sectors import load_sectors
 from connectors.coingecko import CoinGecko
 from connectors.http import DEFAULT_TIMEOUT, RetryPolicy, client_settings
 from dashboard import cache
@@ -36,7 +43,10 @@ from tests.fault_server import (
     OK,
     FaultServer,
     Reply,
+    chart_gap,
     chart_point,
+    chart_repeats,
+    chart_shuffled,
     cloudflare_429,
     edited,
     error,
@@ -82,6 +92,7 @@ EVERYTHING = {"snapshot": COINS, "recent": COINS, "older": COINS}
 NOTHING: dict[str, tuple[str, ...]] = {}
 UP_TO_THE_FAULT = {"snapshot": COINS, "recent": COINS}
 CHART_FIRST_OK = (OK,) * 4  # the recent chunk's 3 coins and the older chunk's first coin
+GAP_HOURS = 10
 
 
 @dataclass(frozen=True)
@@ -105,6 +116,7 @@ class Scenario:
     stored: Mapping[str, tuple[str, ...]]  # coins with new rows per part: snapshot, recent, older
     subprocess: bool = False  # run the commands as real console-script processes
     timeout: str | None = None  # AISECTOR_HTTP_TIMEOUT while the fault is on, when it hangs
+    left_out: int = 0  # points upstream leaves out of pippin's older gap (a gap in the series)
 
     def fault_on(self, server: FaultServer, monkeypatch: pytest.MonkeyPatch) -> None:
         """Script the fault (and the short timeout a hang needs to be noticed soon)."""
@@ -128,13 +140,14 @@ def markets(
     return Scenario(name, "markets", replies, requests, export, **{**defaults, **options})
 
 
-def chart(name: str, replies: tuple[Reply, ...], collect: Outcome, **options) -> Scenario:
-    """A /market_chart/range fault on pippin's older chunk: only collect meets it."""
-    requests = len(CHART_FIRST_OK) + len(replies) + (1 if collect.code == 0 else 0)
-    stored = {**EVERYTHING, "older": BUT_PIPPIN} if collect.code == 0 else UP_TO_THE_FAULT
-    return Scenario(
-        name, "chart", CHART_FIRST_OK + replies, requests, None, collect, stored, **options
-    )
+def chart(
+    name: str, replies: tuple[Reply, ...], collect: Outcome, retried: int = 0, **options
+) -> Scenario:
+    """A /market_chart/range fault on pippin's older chunk: only collect meets it. ``retried``:
+    requests made again after the fault that then succeed."""
+    requests = len(CHART_FIRST_OK) + len(replies) + retried + (1 if collect.code == 0 else 0)
+    options.setdefault("stored", EVERYTHING if collect.code == 0 else UP_TO_THE_FAULT)
+    return Scenario(name, "chart", CHART_FIRST_OK + replies, requests, None, collect, **options)
 
 
 NOT_JSON = "/coins/markets sent a reply that is not valid JSON"
@@ -259,7 +272,17 @@ SCENARIOS = (
         "chart-404",
         (error(404, '{"error": "coin not found"}'),),
         Outcome(0, "no history found upstream (asked again next run) for 1 coin(s): pippin"),
+        stored={**EVERYTHING, "older": BUT_PIPPIN},
     ),
+    chart(
+        "chart-429-mid-backfill",
+        (rate_limited("120"),),
+        Outcome(1, "/coins/pippin/market_chart/range: rate limit reached (HTTP 429: You've"),
+    ),
+    chart("chart-429-then-answers", (rate_limited("1"),), Outcome(0), retried=1),
+    chart("chart-gap", (edited(chart_gap(GAP_HOURS)),), Outcome(0), left_out=GAP_HOURS),
+    chart("chart-repeated-points", (edited(chart_repeats),), Outcome(0)),
+    chart("chart-out-of-order", (edited(chart_shuffled),), Outcome(0)),
 )
 ON_MARKETS = [s for s in SCENARIOS if s.route == "markets"]
 
@@ -418,16 +441,47 @@ def test_collect(
     new = new[new["_merge"] == "left_only"]
     assert store_parts(new, baseline) == {k: v for k, v in scenario.stored.items() if v}
     history = new[new["timestamp"].dt.second == 7]
-    prices = {row["id"]: row["current_price"] for row in market_rows()}
-    served = [
-        chart_point(prices[c], t.value // 10**6)[0]
-        for c, t in zip(history["coin_id"].astype(str), history["timestamp"], strict=True)
-    ]
-    assert history["price"].tolist() == pytest.approx(served)  # stored as served
+    assert_stored_as_served(history)
+    assert_left_out(history, baseline, scenario.left_out)
     older = {coin: min(start for start, _ in spans) for coin, spans in coverage.items()}
     before = {coin: min(start for start, _ in spans) for coin, spans in baseline.coverage.items()}
     extended = {coin for coin in COINS if older[coin] < before[coin]}
     assert extended == set(scenario.stored.get("older", ()))  # a range is marked only when served
+    assert_the_store_serves(rows, path, sectors_file, monkeypatch)
+
+
+def assert_stored_as_served(history: pd.DataFrame) -> None:
+    """Each stored hourly row holds the price, cap and volume the server sent for that hour:
+    repeated points stored once with the last value, shuffled series aligned by time."""
+    prices = {row["id"]: row["current_price"] for row in market_rows()}
+    served = pd.DataFrame(
+        [
+            chart_point(prices[c], t.value // 10**6)
+            for c, t in zip(history["coin_id"].astype(str), history["timestamp"], strict=True)
+        ],
+        columns=["price", "market_cap", "volume"],
+    )
+    for column in served.columns:
+        assert history[column].tolist() == pytest.approx(served[column].tolist()), column
+
+
+def assert_left_out(history: pd.DataFrame, baseline: Baseline, left_out: int) -> None:
+    """Pippin's older gap holds exactly the points served: ``left_out`` fewer than a coin asked
+    for the same range, and nothing made up in their place."""
+    older = history[history["timestamp"] < baseline.now - pd.Timedelta(days=BASELINE_DAYS)]
+    counts = older["coin_id"].astype(str).value_counts()
+    if {"pippin", "virtual-protocol"} <= set(counts.index):
+        assert counts["pippin"] == counts["virtual-protocol"] - left_out
+
+
+def assert_the_store_serves(
+    rows: pd.DataFrame, path: Path, sectors_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``--source store`` (what charts read) serves every stored row, with no warning."""
+    monkeypatch.setenv("AISECTOR_STORE", f"sqlite:///{path}")
+    data = load_market("store", load_sectors(sectors_file))
+    assert (data.source, data.warnings) == ("store", ())
+    pd.testing.assert_frame_equal(data.frame, rows)
 
 
 def shown(markdown: str) -> str:
@@ -489,7 +543,138 @@ def test_dashboard(scenario: Scenario, upstream, sectors_file, monkeypatch):
 
 def test_the_doc_lists_exactly_the_scenarios():
     names = re.findall(r"^\| `([^`]+)` \|", DOC.read_text(encoding="utf-8"), flags=re.MULTILINE)
-    assert names == ids(SCENARIOS)
+    assert names == ids(SCENARIOS) + list(ACROSS_RUNS)
+
+
+# --- scenarios across two collects -----------------------------------------------------------
+
+ACROSS_RUNS: dict[str, str] = {}  # scenario name -> the test that runs it, in the doc's order
+
+
+def across_runs(name: str) -> Callable[[Callable[..., None]], Callable[..., None]]:
+    """Register a test as the scenario ``name`` of docs/faults.md."""
+
+    def register(test: Callable[..., None]) -> Callable[..., None]:
+        ACROSS_RUNS[name] = test.__name__
+        return test
+
+    return register
+
+
+AGENT = "AgentX7qVh4mQk2s9Lw3Nd8Rf5Tb6Yc1Zp4pump"  # the DEX token of the pools fixture
+DEX_SECTORS = f"""
+[sectors.ai-agents]
+label = "AI agents"
+coins = ["virtual-protocol", "pippin", "agent-x"]
+
+[sectors.majors]
+label = "Majors"
+coins = ["bitcoin"]
+
+[coins.agent-x]
+dex = "solana:{AGENT}"
+"""
+NOT_FOUND_PIPPIN = "no history found upstream (asked again next run) for 1 coin(s): pippin"
+
+
+def collect_args(path: Path, sectors: Path, days: int) -> list[str]:
+    return [
+        "collect",
+        "--source",
+        "coingecko",
+        "--sectors",
+        str(sectors),
+        "--backfill",
+        str(days),
+        "--store",
+        f"sqlite:///{path}",
+    ]
+
+
+def stored_now(path: Path, coins: tuple[str, ...] = COINS) -> tuple[pd.DataFrame, dict]:
+    with open_store(f"sqlite:///{path}") as store:
+        return store.read(source="coingecko"), store.coverage("coingecko", coins)
+
+
+def assert_rows_kept(before: pd.DataFrame, after: pd.DataFrame) -> None:
+    """Every row of ``before`` is in ``after`` with the same values."""
+    keys = ["coin_id", "timestamp"]
+    kept = before.merge(after, on=keys, how="left", suffixes=("", "_after"), indicator=True)
+    assert (kept["_merge"] == "both").all()
+    for column in ("price", "market_cap", "volume"):
+        pd.testing.assert_series_equal(
+            kept[column], kept[f"{column}_after"], check_names=False, check_exact=True
+        )
+
+
+@across_runs("chart-404-with-dex-tokens")
+def test_a_404_with_dex_tokens_in_the_sectors_file_is_asked_again_next_run(
+    upstream, tmp_path, capsys, monkeypatch
+):
+    monkeypatch.setenv("GECKOTERMINAL_API_URL", upstream.url)
+    sectors = tmp_path / "sectors.toml"
+    sectors.write_text(DEX_SECTORS, encoding="utf-8")
+    path = tmp_path / "history.sqlite"
+    coins = (*COINS, "agent-x")
+    upstream.script("chart:pippin", error(404, '{"error": "coin not found"}'))
+    assert main(collect_args(path, sectors, 2)) == 0
+    err = capsys.readouterr().err
+    assert err.strip() == f"aisector: warning: {NOT_FOUND_PIPPIN}"
+    assert upstream.count("ohlcv") >= 1  # agent-x came from GeckoTerminal, through DexFallback
+    first, covered = stored_now(path, coins)
+    assert covered["pippin"] == [] and all(covered[c] for c in coins if c != "pippin")
+    assert set(first["coin_id"].astype(str)) == set(coins)  # pippin: its snapshot row only
+    assert (first["coin_id"] == "pippin").sum() == 1
+
+    upstream.clear()
+    assert main(collect_args(path, sectors, 2)) == 0
+    assert capsys.readouterr().err == ""
+    assert upstream.count("chart", "pippin") == 1  # asked again; nobody else's range is
+    assert upstream.count("chart") == 1
+    second, covered = stored_now(path, coins)
+    assert all(covered[c] for c in coins)
+    assert (second["coin_id"] == "pippin").sum() > 24
+    assert_rows_kept(first, second)
+
+
+@across_runs("collect-killed-mid-backfill")
+def test_a_collect_killed_mid_backfill_resumes_without_asking_again(
+    upstream, baseline, sectors_file, tmp_path, capsys
+):
+    path = tmp_path / "history.sqlite"
+    shutil.copy(baseline.path, path)
+    upstream.script("chart", *CHART_FIRST_OK, hang(60.0))  # pippin's older gap never answers
+    script = Path(sys.executable).with_name("aisector")
+    environ = {**os.environ, "AISECTOR_HTTP_TIMEOUT": "60"}
+    args = collect_args(path, sectors_file, FAULT_DAYS)
+    worker = subprocess.Popen([str(script), *args], env=environ, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while upstream.count("chart") < len(CHART_FIRST_OK) + 1:
+        assert worker.poll() is None and time.monotonic() < deadline, worker.stderr
+        time.sleep(0.02)
+    worker.send_signal(signal.SIGKILL)
+    worker.communicate()
+    killed, covered = stored_now(path)
+    assert_rows_kept(baseline.rows, killed)
+    start = baseline.now - pd.Timedelta(days=BASELINE_DAYS)
+    assert not (killed["timestamp"] < start).any()  # nothing of the chunk it was in
+    assert (killed["timestamp"] > baseline.now).groupby(killed["coin_id"]).sum().min() >= 2
+    assert covered == {
+        coin: [(spans[0][0], max(end for _, end in covered[coin]))]
+        for coin, spans in baseline.coverage.items()
+    }  # the recent gap is marked fetched, the older not
+
+    upstream.clear()
+    assert main(args) == 0
+    assert capsys.readouterr().err == ""
+    charts = [r for r in upstream.log if r.route == "chart"]
+    assert sorted(r.coin for r in charts) == sorted(COINS)  # the older gap, once per coin
+    ends = [pd.Timestamp(int(r.query["to"]), unit="s", tz="UTC") for r in charts]
+    assert all(end <= start + pd.Timedelta(seconds=1) for end in ends)  # whole seconds upstream
+    resumed, covered = stored_now(path)
+    assert_rows_kept(killed, resumed)
+    assert all(spans[0][0] < start for spans in covered.values())
+    assert (resumed["timestamp"] < start).groupby(resumed["coin_id"]).sum().min() > 24
 
 
 def test_the_http_settings_shape_the_timeout_and_the_retries():

@@ -15,9 +15,17 @@ import responses
 from aisector.errors import BadPayload, RateLimited
 from aisector.sectors import DexToken, parse_sectors
 from analytics.schema import MARKET_COLUMNS
+from connectors.base import CollectableSource, HistoryOnly, collectable
 from connectors.coingecko import PUBLIC_URL, CoinGecko
-from connectors.compose import AliasedSource, DexFallback, for_sectors, under_own_ids
+from connectors.compose import (
+    AliasedLiveSource,
+    AliasedSource,
+    DexFallback,
+    for_sectors,
+    under_own_ids,
+)
 from connectors.geckoterminal import API_URL, GeckoTerminal, hourly_rows, ohlcv_frame
+from connectors.offline import OfflineMarket
 from tests.live_fakes import FakeClock, fixture
 
 AGENT = "AgentX7qVh4mQk2s9Lw3Nd8Rf5Tb6Yc1Zp4pump"
@@ -297,3 +305,53 @@ def test_dex_fallback_history_takes_candles_for_what_coingecko_lacks(clock):
         "geckoterminal",
     }
     assert (frame["coin_id"] == "agent-x").sum() == 30  # every candle closes within the range
+
+
+def test_the_live_sources_and_their_wrappers_are_collectable_and_files_are_history_only(clock):
+    gecko = CoinGecko.from_settings({}, clock=clock.time, sleep=clock.sleep)
+    source = for_sectors(gecko, DEX_BOOK, {})
+    assert isinstance(source, AliasedLiveSource) and isinstance(source.inner, DexFallback)
+    for live in (gecko, source, source.inner, source.inner.dex):
+        assert isinstance(live, CollectableSource) and collectable(live) is live
+    offline = collectable(OfflineMarket())
+    assert isinstance(offline, HistoryOnly) and offline.snapshot(["bitcoin"]) is None
+    assert (offline.requests_made, offline.history_not_found) == (0, frozenset())
+    aliased_file = for_sectors(OfflineMarket(), DEX_BOOK, {})
+    assert not isinstance(aliased_file, CollectableSource)
+    assert AliasedLiveSource(offline, ALIASES).snapshot(["ai16z"]) is None  # no quotes, no rows
+
+
+def test_a_live_source_that_does_not_say_what_it_offers_is_refused():
+    class Bare:
+        name, label, live = "bare", "bare live", True
+
+        def market_history(self, coins, start=None, end=None):
+            raise AssertionError("not asked")
+
+    with pytest.raises(TypeError, match="Bare is live but does not implement CollectableSource"):
+        collectable(Bare())
+
+
+@responses.activate
+def test_dex_fallback_and_aliases_report_every_404_under_our_ids(clock):
+    responses.get(PUBLIC_URL + "coins/list", json=fixture("coingecko_coins_list.json"))
+    for coin in ("pippin", "elizaos"):
+        chart = PUBLIC_URL + f"coins/{coin}/market_chart/range"
+        responses.get(chart, status=404, json={"error": "coin not found"})
+    empty = {"prices": [], "market_caps": [], "total_volumes": []}  # found, nothing in range
+    for coin in ("ai16z", "bitcoin"):
+        responses.get(PUBLIC_URL + f"coins/{coin}/market_chart/range", json=empty)
+    responses.get(POOLS_URL, status=404, json={"errors": [{"status": "404", "title": "Not Found"}]})
+    book = parse_sectors(
+        '[sectors.ai]\ncoins = ["pippin", "agent-x", "ai16z"]\n'
+        f'[coins.agent-x]\ndex = "solana:{AGENT}"\n'
+        '[coins.ai16z]\naliases = [{ id = "elizaos", since = 2024-01-01 }]\n'
+    )
+    gecko = CoinGecko.from_settings({}, clock=clock.time, sleep=clock.sleep)
+    source = for_sectors(gecko, book, {})
+    end = pd.Timestamp("2025-01-22 00:00", tz="UTC")
+    assert source.market_history(book.coins(), end - pd.Timedelta(days=2), end).empty
+    assert gecko.history_not_found == {"pippin", "elizaos"}
+    assert source.inner.dex.history_not_found == {"agent-x"}
+    assert source.inner.history_not_found == {"pippin", "elizaos", "agent-x"}  # both sources'
+    assert source.history_not_found == {"pippin", "ai16z", "agent-x"}  # elizaos is ai16z's
