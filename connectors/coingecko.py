@@ -141,7 +141,8 @@ class CoinGecko(QuoteSource):
         self.client.api_base_url = base_url.rstrip("/") + "/"
         self.client.request_timeout = http.timeout
         self._coin_list: tuple[float, pd.DataFrame] | None = None
-        self._not_found: set[str] = set()  # coins whose history CoinGecko answered 404 for
+        # coins whose history CoinGecko answered 404 for, or that it does not list (any more)
+        self._not_found: set[str] = set()
 
     @classmethod
     def from_settings(
@@ -224,6 +225,7 @@ class CoinGecko(QuoteSource):
         symbols = self.coin_list().set_index(COIN_ID)[SYMBOL]
         unknown = self.unknown_ids(coins)
         _note("does not list", unknown)
+        self._not_found.update(unknown)  # not "nothing there": a relisted coin is asked again
         frames = [
             self._coin_history(coin, symbols[coin], start, end, granularity)
             for coin in dict.fromkeys(coins)

@@ -637,6 +637,30 @@ def test_a_404_with_dex_tokens_in_the_sectors_file_is_asked_again_next_run(
     assert_rows_kept(first, second)
 
 
+@across_runs("coin-delisted-then-relisted")
+def test_a_coin_coingecko_stops_listing_keeps_its_rows_and_its_gap_is_filled_when_it_returns(
+    upstream, sectors_file, tmp_path, capsys
+):
+    path = tmp_path / "history.sqlite"
+    delisted = edited(lambda coins: [c for c in coins if c["id"] != "pippin"])
+    upstream.script("list", delisted)
+    upstream.script("markets", edited(without("pippin")))
+    assert main(collect_args(path, sectors_file, 2)) == 0
+    err = capsys.readouterr().err
+    assert "pippin" in err and "asked again next run" in err
+    assert upstream.count("chart", "pippin") == 0
+    first, covered = stored_now(path)
+    assert covered["pippin"] == [] and covered["bitcoin"]  # not marked fetched without rows
+
+    upstream.clear()
+    assert main(collect_args(path, sectors_file, 2)) == 0
+    assert capsys.readouterr().err == ""
+    assert upstream.count("chart", "pippin") == 1 and upstream.count("chart") == 1
+    second, covered = stored_now(path)
+    assert covered["pippin"] and (second["coin_id"] == "pippin").sum() > 24
+    assert_rows_kept(first, second)
+
+
 @across_runs("collect-killed-mid-backfill")
 def test_a_collect_killed_mid_backfill_resumes_without_asking_again(
     upstream, baseline, sectors_file, tmp_path, capsys
