@@ -52,14 +52,10 @@ DEFAULT_HISTORY_CHUNK = pd.Timedelta(days=90)
 DEFAULT_HISTORY_STEP = pd.Timedelta(hours=1)
 
 
-class HistoryOnly:
-    """A file or simulation as a collector sees it: history in 90-day chunks at hourly steps, no
-    current quotes, no upstream requests, nothing "not found"."""
-
-    history_chunk = DEFAULT_HISTORY_CHUNK
-    history_step = DEFAULT_HISTORY_STEP
-    requests_made = 0
-    history_not_found: Set[str] = frozenset()
+class WrappedSource:
+    """A source around another one: it answers to the inner source's name, label and liveness
+    (the label read late: a store names what it served only after reading), and serves its
+    history unless a subclass changes how."""
 
     def __init__(self, inner: MarketSource) -> None:
         self.inner = inner
@@ -84,6 +80,16 @@ class HistoryOnly:
     ) -> pd.DataFrame:
         """The inner source's rows."""
         return self.inner.market_history(coins, start, end)
+
+
+class HistoryOnly(WrappedSource):
+    """A file or simulation as a collector sees it: history in 90-day chunks at hourly steps, no
+    current quotes, no upstream requests, nothing "not found"."""
+
+    history_chunk = DEFAULT_HISTORY_CHUNK
+    history_step = DEFAULT_HISTORY_STEP
+    requests_made = 0
+    history_not_found: Set[str] = frozenset()
 
     def snapshot(self, coins: Sequence[str]) -> None:
         """No current quotes: a file's newest row is history, not "now"."""

@@ -22,7 +22,7 @@ import pandas as pd
 
 from aisector.sectors import Alias, SectorBook
 from analytics.schema import COIN_ID, TIMESTAMP, validate_market_frame
-from connectors.base import CollectableSource, MarketSource
+from connectors.base import CollectableSource, MarketSource, WrappedSource
 from connectors.payload import history_range, missing_from
 
 if TYPE_CHECKING:  # the live clients load only when a live source is used
@@ -30,25 +30,12 @@ if TYPE_CHECKING:  # the live clients load only when a live source is used
     from connectors.geckoterminal import GeckoTerminal
 
 
-class AliasedSource:
+class AliasedSource(WrappedSource):
     """Another source that knows some coins under later ids; rows come back under our ids."""
 
     def __init__(self, inner: MarketSource, aliases: Mapping[str, tuple[Alias, ...]]) -> None:
-        self.inner = inner
+        super().__init__(inner)
         self.aliases = dict(aliases)
-
-    @property
-    def name(self) -> str:
-        return self.inner.name
-
-    @property
-    def label(self) -> str:
-        """The inner source's label, read late: a store names what it served only after reading."""
-        return self.inner.label
-
-    @property
-    def live(self) -> bool:
-        return self.inner.live
 
     def market_history(
         self,
@@ -154,8 +141,10 @@ class DexFallback(CollectableSource):
 
     @property
     def history_not_found(self) -> Set[str]:
-        """Coins either source answered 404 for: neither range may be marked fetched."""
-        return self.primary.history_not_found | self.dex.history_not_found
+        """Coins whose history was not found: by GeckoTerminal for the coins it serves (a DEX
+        token CoinGecko does not list is not lost), by CoinGecko for the others."""
+        on_dex = set(self.dex.tokens)
+        return frozenset(self.primary.history_not_found - on_dex) | self.dex.history_not_found
 
     def market_history(
         self,

@@ -351,7 +351,7 @@ def test_dex_fallback_and_aliases_report_every_404_under_our_ids(clock):
     source = for_sectors(gecko, book, {})
     end = pd.Timestamp("2025-01-22 00:00", tz="UTC")
     assert source.market_history(book.coins(), end - pd.Timedelta(days=2), end).empty
-    assert gecko.history_not_found == {"pippin", "elizaos"}
+    assert gecko.history_not_found == {"pippin", "elizaos", "agent-x"}  # agent-x: not listed
     assert source.inner.dex.history_not_found == {"agent-x"}
-    assert source.inner.history_not_found == {"pippin", "elizaos", "agent-x"}  # both sources'
+    assert source.inner.history_not_found == {"pippin", "elizaos", "agent-x"}  # agent-x: the DEX's
     assert source.history_not_found == {"pippin", "ai16z", "agent-x"}  # elizaos is ai16z's
