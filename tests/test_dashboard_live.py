@@ -4,6 +4,7 @@ per-minute budget: its own collector fills the store and the charts fill in with
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from aisector.sectors import load_sectors
 from dashboard import background, cache
 from store import open_existing
 from store.lease import COLLECTOR
-from tests.fault_server import FaultServer
+from tests.fault_server import FaultServer, Reply
 from tests.test_dashboard_pages import figure_of, markdown_text, plotly_charts, start
 from tests.test_live_cli import ROWS
 
@@ -123,3 +124,23 @@ def _created(store: str):
     from store import open_store
 
     return open_store(store)
+
+
+def test_a_dashboard_stopped_mid_backfill_resumes_where_it_stopped(live, monkeypatch):
+    upstream, store = live
+    upstream.script("chart", *[Reply(delay=0.25)] * len(ROWS))  # a backfill slow enough to stop
+    book = load_sectors()
+    start(monkeypatch, "--source", "coingecko")
+    deadline = time.monotonic() + FILLED_WITHIN
+    while read_history_status(store, "coingecko", book, cache.BACKFILL, now()).covered < 5:
+        assert time.monotonic() < deadline, "the backfill did not start"
+        time.sleep(0.1)
+    for collector in running_collectors(store):
+        collector.close()  # what a server stop does (atexit); a kill leaves it to the lease
+    stopped = read_history_status(store, "coingecko", book, cache.BACKFILL, now())
+    assert not stopped.complete
+    st.cache_resource.clear()  # a new server process
+    start(monkeypatch, "--source", "coingecko")
+    wait_until_filled(store)
+    asked = Counter(r.path for r in upstream.log if r.route == "chart")
+    assert len(asked) == len(ROWS) and set(asked.values()) == {1}  # no coin asked twice
