@@ -13,9 +13,11 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from aisector.cli import main
 from aisector.keeper import read_history_status
 from aisector.sectors import load_sectors
 from dashboard import background, cache
+from dashboard.launch import launch_options
 from store import open_existing
 from store.lease import COLLECTOR
 from tests.fault_server import FaultServer, Reply
@@ -144,3 +146,19 @@ def test_a_dashboard_stopped_mid_backfill_resumes_where_it_stopped(live, monkeyp
     wait_until_filled(store)
     asked = Counter(r.path for r in upstream.log if r.route == "chart")
     assert len(asked) == len(ROWS) and set(asked.values()) == {1}  # no coin asked twice
+
+
+@pytest.mark.parametrize("flags", [[], ["--no-collect"]])
+def test_aisector_dashboard_passes_no_collect_to_the_app(flags, monkeypatch):
+    started: list[list[str]] = []
+
+    def exec_instead(_program: str, command: list[str], _env: dict) -> None:
+        started.append(command)
+        raise SystemExit(0)
+
+    monkeypatch.setattr("aisector.cli.os.execve", exec_instead)
+    with pytest.raises(SystemExit):
+        main(["dashboard", "--source", "offline", *flags])
+    script_args = started[0][started[0].index("--") + 1 :]
+    assert ("--no-collect" in script_args) == bool(flags)
+    assert launch_options(script_args).collect is not bool(flags)
