@@ -25,6 +25,7 @@ from connectors.registry import Secrets, open_source
 
 AUTO = "auto"
 AUTO_CANDIDATES: tuple[str, ...] = ("coingecko", "store", "offline")
+NO_DATA = "no data for"
 HISTORY_SOURCES = frozenset({"coingecko"})  # live sources whose history a collector stores
 
 
@@ -56,7 +57,7 @@ def load_market(
     data = load_market_view(spec, book, secrets)
     if not data.live or data.source not in HISTORY_SOURCES:
         return data
-    return with_history(data, stored_history(book, data.source, store))
+    return with_history(data, stored_history(book, data.source, store), book)
 
 
 def load_market_view(spec: str, book: SectorBook, secrets: Secrets = None) -> MarketData:
@@ -72,17 +73,21 @@ def load_market_view(spec: str, book: SectorBook, secrets: Secrets = None) -> Ma
     raise SourceError("no source could serve data: " + "; ".join(notes))
 
 
-def with_history(data: MarketData, stored: pd.DataFrame) -> MarketData:
-    """Live ``data`` with ``stored`` rows of its source behind it, labelled with both."""
+def with_history(data: MarketData, stored: pd.DataFrame, book: SectorBook) -> MarketData:
+    """Live ``data`` with ``stored`` rows of its source behind it, labelled with both; a coin
+    the store has rows of is no longer reported as having no data."""
     if stored.empty:
         return data
     frame = merge_history(data.frame, stored)
     since = stored["timestamp"].min()
+    panel = market_panel(frame)
+    notes = tuple(w for w in data.warnings if not w.startswith(NO_DATA))
     return replace(
         data,
         frame=frame,
-        panel=market_panel(frame),
+        panel=panel,
         label=history_label(data.label, since),
+        warnings=notes + _missing_note(book, panel),
         history_since=since,
     )
 
@@ -103,8 +108,11 @@ def _load(
     if frame.empty:
         raise SourceError(f"{source.label} has no rows for the coins in {book.origin}")
     panel = market_panel(frame)
-    missing = unknown_coins(book.members(), panel.coins)
-    warnings = notes + (
-        (f"no data for {len(missing)} coin(s): {', '.join(missing)}",) if missing else ()
-    )
+    warnings = notes + _missing_note(book, panel)
     return MarketData(frame, panel, source.name, source.label, source.live, warnings)
+
+
+def _missing_note(book: SectorBook, panel: MarketPanel) -> tuple[str, ...]:
+    """The warning naming the sectors file's coins the data has no row of, if any."""
+    missing = unknown_coins(book.members(), panel.coins)
+    return (f"{NO_DATA} {len(missing)} coin(s): {', '.join(missing)}",) if missing else ()

@@ -107,7 +107,7 @@ def _merged(
 ) -> MarketData:
     """``_data`` (not hashed: ``key`` stands for it) merged with the store's history at
     ``revision``; shared, never mutated."""
-    merged = with_history(_data, stored_history(book, _data.source, store))
+    merged = with_history(_data, stored_history(book, _data.source, store), book)
     return replace(merged, revision=revision)
 
 

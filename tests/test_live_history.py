@@ -18,7 +18,7 @@ from aisector.market_data import load_market
 from aisector.sectors import load_sectors
 from analytics.schema import empty_market_frame
 from tests.conftest import hours, tidy
-from tests.fault_server import FaultServer
+from tests.fault_server import FaultServer, edited, without
 from tests.test_live_cli import COINS, ROWS
 
 DAY = 24
@@ -138,3 +138,18 @@ def test_stored_rows_of_a_migrated_coin_join_its_live_rows_under_the_sectors_fil
     assert len(ai16z) > 24 * 9  # stored hourly history, not just the live view
     assert ai16z["price"].iloc[-1] == ROWS["elizaos"]["current_price"]
     assert set(COINS) <= set(data.frame["coin_id"].astype(str))
+
+
+def test_a_coin_without_a_live_quote_but_with_stored_history_is_not_reported_missing(
+    upstream, tmp_path, monkeypatch
+):
+    store = f"sqlite:///{tmp_path / 'history.sqlite'}"
+    upstream.script("markets", edited(without("pippin")))
+    before = load_market("coingecko", load_sectors(), store=store)
+    assert any(w.startswith("no data for") and "pippin" in w for w in before.warnings)
+    collect_history(store, monkeypatch)
+    upstream.script("markets", edited(without("pippin")))
+    after = load_market("coingecko", load_sectors(), store=store)
+    assert not any("pippin" in w for w in after.warnings)
+    assert any(w == "no data for 1 coin(s): cookie" for w in after.warnings)  # still said
+    assert (after.frame["coin_id"] == "pippin").sum() > 24 * 9
