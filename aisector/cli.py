@@ -24,7 +24,7 @@ from aisector.collector import DEFAULT_BACKFILL_DAYS, collect_spec
 from aisector.errors import AisectorError, ConfigError
 from aisector.events import chart_events
 from aisector.exports import export_provenance, write_csv
-from aisector.keeper import Keeper, Stopped, holder_name, lease_ttl, take_lease
+from aisector.keeper import Keeper, Stopped, holder_name
 from aisector.market_data import AUTO, load_market
 from aisector.progress import Progress
 from aisector.report import DEFAULT_WINDOWS, write_report
@@ -251,20 +251,25 @@ def run_collect(options: argparse.Namespace) -> int:
     with open_store(options.store) as store:
         if options.every is not None:
             return _collect_every(store, source, book, backfill, options.every)
-        holder = holder_name("aisector collect")
-        keeper = Keeper(store, source, book, holder, backfill, coins_per_write=None)
-        lease = take_lease(store, holder, _now(), lease_ttl(keeper.every))
-        if not lease.held_by(holder):
-            print(redact(f"{lease.line()}; nothing collected"))
-            return 0
+        keeper = Keeper(
+            store,
+            source,
+            book,
+            holder_name("aisector collect"),
+            backfill,
+            coins_per_write=None,  # cron's chunks stay shared between coins
+            progress=Progress("collect"),
+        )
         try:
-            keeper.progress = Progress("collect")
             done = keeper.round()
         finally:
-            store.release_lease(COLLECTOR, holder)
-    for warning in done.done.warnings() if done.done else ():
+            store.release_lease(COLLECTOR, keeper.holder)  # a no-op unless it took it
+    if done.done is None:
+        print(redact(f"{done.line_of_lease()}; nothing collected"))
+        return 0
+    for warning in done.done.warnings():
         print(f"aisector: warning: {redact(warning)}", file=sys.stderr)
-    print(redact(done.done.line() if done.done else done.line()))
+    print(redact(done.done.line()))
     return 0
 
 

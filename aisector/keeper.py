@@ -78,8 +78,11 @@ class Round:
         at = f"{self.at:%Y-%m-%d %H:%M:%S} UTC"
         if self.done is not None:
             return f"{at} {self.done.line()}"
-        held = self.lease.line() if self.lease is not None else "the lease is held elsewhere"
-        return f"{at} {held}; only reading"
+        return f"{at} {self.line_of_lease()}; only reading"
+
+    def line_of_lease(self) -> str:
+        """Who holds the lease, when this round found it held."""
+        return self.lease.line() if self.lease is not None else "the lease is held elsewhere"
 
 
 class LeasedProgress(Progress):
