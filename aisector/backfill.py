@@ -57,15 +57,25 @@ def backfill_plan(
     window: Interval,
     size: pd.Timedelta,
     shortest: pd.Timedelta,
+    max_coins: int | None = None,
 ) -> list[Chunk]:
-    """The chunks to fetch so every coin covers ``window``, newest first (recent data first)."""
-    pieces: dict[Interval, list[str]] = defaultdict(list)
+    """The chunks to fetch so every coin covers ``window``, newest first: every coin's newest
+    chunk comes before any coin's older one, so the default windows fill for all coins first.
+
+    Coins with the same piece share a chunk, at most ``max_coins`` to a chunk (a chunk is one
+    write: smaller ones land sooner and lose less when a run stops)."""
+    pieces: dict[tuple[int, Interval], list[str]] = defaultdict(list)
     for coin, intervals in covered.items():
-        for gap in gaps(window, intervals, shortest):
-            for piece in chunks(gap, size):
-                pieces[piece].append(coin)
-    ordered = sorted(pieces.items(), key=lambda item: item[0], reverse=True)
-    return [Chunk(start, end, tuple(coins)) for (start, end), coins in ordered]
+        mine = [p for gap in gaps(window, intervals, shortest) for p in chunks(gap, size)]
+        for rank, piece in enumerate(sorted(mine, reverse=True)):
+            pieces[(rank, piece)].append(coin)
+    ordered = sorted(pieces.items(), key=lambda item: (-item[0][0], item[0][1]), reverse=True)
+    step = max_coins or max((len(c) for c in pieces.values()), default=1)
+    return [
+        Chunk(start, end, tuple(coins[i : i + step]))
+        for (_rank, (start, end)), coins in ordered
+        for i in range(0, len(coins), step)
+    ]
 
 
 def is_covered(covered: Sequence[Interval], chunk: Chunk) -> bool:

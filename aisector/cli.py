@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
+import threading
 import tomllib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -18,21 +20,24 @@ from typing import NoReturn
 import pandas as pd
 
 from aisector import __version__
-from aisector.collector import DEFAULT_BACKFILL_DAYS, collect, collect_spec
+from aisector.collector import DEFAULT_BACKFILL_DAYS, collect_spec
 from aisector.errors import AisectorError, ConfigError
 from aisector.events import chart_events
 from aisector.exports import export_provenance, write_csv
+from aisector.keeper import Keeper, Stopped, holder_name
 from aisector.market_data import AUTO, load_market
 from aisector.progress import Progress
 from aisector.report import DEFAULT_WINDOWS, write_report
-from aisector.sectors import load_sectors
+from aisector.sectors import SectorBook, load_sectors
 from aisector.settings import SETTINGS, redact
 from aisector.views import build_views
 from analytics.rotation import BASES, PRICE_BASIS
 from analytics.windows import window_length
+from connectors.base import MarketSource
 from connectors.compose import with_dex_fallback
 from connectors.registry import open_source
-from store import open_store
+from store import HistoryStore, open_store
+from store.lease import COLLECTOR
 from store.location import STORE_ENV
 
 EXIT_USAGE = 2
@@ -82,6 +87,12 @@ def build_parser() -> argparse.ArgumentParser:
     dashboard.add_argument(
         "--port", type=_port, default=8501, help="port to serve on (default 8501)"
     )
+    dashboard.add_argument(
+        "--no-collect",
+        action="store_true",
+        help="read-only: never fetch history into the store (on live data the dashboard "
+        "otherwise keeps the store filled, unless another collector holds its lease)",
+    )
     dashboard.set_defaults(run=run_dashboard)
     export = commands.add_parser("export", help="write a table as CSV (+ provenance .json)")
     export.add_argument("what", choices=EXPORTS, help="which table")
@@ -111,6 +122,13 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="DAYS",
         help=f"days of history to fill where the store has gaps (default {DEFAULT_BACKFILL_DAYS}; "
         "0: the snapshot only)",
+    )
+    gather.add_argument(
+        "--every",
+        type=_interval,
+        metavar="INTERVAL",
+        help="keep running: a round (snapshot + gap fill) every INTERVAL, e.g. 5m, 30s or 1h, "
+        "holding the store's collector lease; SIGTERM or Ctrl-C stops it",
     )
     _common_options(gather, COLLECT_SOURCE_HELP)
     gather.set_defaults(run=run_collect)
@@ -172,7 +190,7 @@ def run_export(options: argparse.Namespace) -> int:
     window_length(options.window)
     basis = _rs_basis(options.what, options.basis)
     book = load_sectors(options.sectors)
-    data = load_market(options.source, book)
+    data = load_market(options.source, book, store=options.store)
     if options.as_of is not None and options.as_of < data.panel.timestamps[0]:
         first = f"{data.panel.timestamps[0]:%Y-%m-%d %H:%M} UTC"
         raise ConfigError(
@@ -209,7 +227,7 @@ def run_report(options: argparse.Namespace) -> int:
     for window in windows:
         window_length(window)
     book = load_sectors(options.sectors)
-    data = load_market(options.source, book)
+    data = load_market(options.source, book, store=options.store)
     events = chart_events(book, options.events)
     done = write_report(
         data, book, options.out, windows, options.max_weight, not options.no_png, events
@@ -230,13 +248,63 @@ def run_collect(options: argparse.Namespace) -> int:
     book = load_sectors(options.sectors)
     source = with_dex_fallback(open_source(collect_spec(options.source)), book)
     backfill = pd.Timedelta(days=options.backfill)
-    with open_store() as store:
-        progress = Progress("collect")
-        done = collect(store, source, book.coins(), backfill, _now(), progress, book.aliases())
-    for warning in done.warnings():
+    with open_store(options.store) as store:
+        if options.every is not None:
+            return _collect_every(store, source, book, backfill, options.every)
+        keeper = Keeper(
+            store,
+            source,
+            book,
+            holder_name("aisector collect"),
+            backfill,
+            coins_per_write=None,  # cron's chunks stay shared between coins
+            progress=Progress("collect"),
+        )
+        try:
+            done = keeper.round()
+        finally:
+            store.release_lease(COLLECTOR, keeper.holder)  # a no-op unless it took it
+    if done.done is None:
+        print(redact(f"{done.line_of_lease()}; nothing collected"))
+        return 0
+    for warning in done.done.warnings():
         print(f"aisector: warning: {redact(warning)}", file=sys.stderr)
-    print(redact(done.line()))
+    print(redact(done.done.line()))
     return 0
+
+
+def _collect_every(
+    store: HistoryStore,
+    source: MarketSource,
+    book: SectorBook,
+    backfill: pd.Timedelta,
+    every: pd.Timedelta,
+) -> int:
+    """``collect --every``: rounds until SIGTERM or Ctrl-C, one line each; exit 0 when stopped."""
+    keeper = Keeper(store, source, book, holder_name("aisector collect --every"), backfill, every)
+    stop = threading.Event()
+
+    def stopping(_signal: int, _frame: object) -> None:
+        stop.set()
+        raise Stopped("stopped")
+
+    before = signal.signal(signal.SIGTERM, stopping)
+    try:
+        keeper.run(stop, _say, _warn)
+    except (KeyboardInterrupt, Stopped):
+        pass  # run() gave the lease up on its way out
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    _say("collector stopped")
+    return 0
+
+
+def _say(line: str) -> None:
+    print(redact(line), flush=True)
+
+
+def _warn(line: str) -> None:
+    print(f"aisector: warning: {redact(line)}", file=sys.stderr, flush=True)
 
 
 def run_dashboard(options: argparse.Namespace) -> NoReturn:
@@ -255,6 +323,8 @@ def run_dashboard(options: argparse.Namespace) -> NoReturn:
         *streamlit_flags(Path(str(app)).parent.parent / ".streamlit" / "config.toml"),
     ]
     command += ["--", "--source", options.source]
+    if options.no_collect:
+        command.append("--no-collect")
     for flag, path in (("--sectors", options.sectors), ("--events", options.events)):
         if path:
             command += [flag, str(path.resolve())]
@@ -329,6 +399,15 @@ def _days(text: str) -> int:
             f"{text!r} is not a whole number of days, e.g. 90 (at most {MAX_BACKFILL_DAYS})"
         )
     return int(text)
+
+
+def _interval(text: str) -> pd.Timedelta:
+    """``5m``, ``30s``, ``1h``: a positive whole number of seconds, minutes or hours."""
+    units = {"s": "seconds", "m": "minutes", "h": "hours"}
+    number, unit = text[:-1], text[-1:].lower()
+    if unit not in units or not (number.isascii() and number.isdigit()) or int(number) == 0:
+        raise argparse.ArgumentTypeError(f"{text!r} is not an interval like 5m, 30s or 1h")
+    return pd.Timedelta(**{units[unit]: int(number)})
 
 
 def _port(text: str) -> int:

@@ -92,12 +92,14 @@ def collect(
     now: pd.Timestamp,
     progress: Progress | None = None,
     aliases: Mapping[str, tuple[Alias, ...]] | None = None,
+    coins_per_write: int | None = None,
 ) -> Collected:
     """Store the snapshot, then fill the history gaps of the last ``backfill``, chunk by chunk.
 
     A coin's later ids (``aliases``) are collected too, each row under the id upstream gave it
     (reading through ``AliasedSource`` renames them); a coin is missing or unquoted only when
-    none of its ids has rows or a quote."""
+    none of its ids has rows or a quote. ``coins_per_write`` caps the coins of one backfill
+    write (the dashboard's collector writes coin by coin, so charts fill in as rows land)."""
     source = collectable(source)
     ids = {coin: (coin, *(a.id for a in (aliases or {}).get(coin, ()))) for coin in coins}
     fetched = tuple(dict.fromkeys(i for names in ids.values() for i in names))
@@ -106,8 +108,9 @@ def collect(
     added, unquoted = _snapshot(store, source, origin, fetched)
     window = _window(source, fetched, backfill, now)
     if window is not None:
+        covered = store.coverage(source.name, fetched)
         limits = (source.history_chunk, source.history_step)
-        plan = backfill_plan(store.coverage(source.name, fetched), window, *limits)
+        plan = backfill_plan(covered, window, *limits, coins_per_write)
         added += _backfill(store, source, origin, plan, progress or Progress("backfill"))
     have = set(store.coins_with_rows(source.name, fetched))
     lost = source.history_not_found

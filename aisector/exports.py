@@ -73,6 +73,9 @@ def export_provenance(data: MarketData, table: str, **details: Any) -> dict[str,
         "as_of": data.as_of.strftime("%Y-%m-%dT%H:%M:%SZ"),
         "generated_at": pd.Timestamp.now(tz="UTC").strftime("%Y-%m-%dT%H:%M:%SZ"),
         "warnings": list(data.warnings),
+        "history_since": (
+            None if data.history_since is None else f"{data.history_since:%Y-%m-%dT%H:%M:%SZ}"
+        ),
         "aisector_version": __version__,
         **details,
     }

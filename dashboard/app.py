@@ -6,7 +6,7 @@ badge, publishes them for the page, then runs the page the user is on.
 
 import streamlit as st
 
-from dashboard import alerts, badge, cache, context, controls, refresh
+from dashboard import alerts, background, badge, cache, context, controls, refresh
 from dashboard.launch import launch_options
 
 PAGES = [
@@ -32,10 +32,15 @@ page = st.navigation(PAGES, position="top")
 with alerts.stop_on_error():
     launch = launch_options()
     book = cache.sector_book(launch.sectors)
-    data = cache.market_data(launch.source, book)
+    data = cache.market_data(launch.source, book, launch.store)
+    history = cache.live_history_status(data, book, launch.store)
+    if history is not None and launch.collect:  # live data: keep the store filled
+        every = cache.MARKET_TTL.total_seconds()
+        collector = background.background_collector(launch.store, launch.source, every)
+        collector.start(book, cache.streamlit_secrets())
 selection = controls.sidebar(book, data.panel.symbols.to_dict())
-badge.show_badge(data)
+badge.show_badge(data, history=history)
 if data.live:
-    refresh.keep_live(launch.source, book, data.as_of)
+    refresh.keep_live(launch.source, book, data, launch.store)
 context.publish(context.PageContext(launch, book, data, selection))
 page.run()

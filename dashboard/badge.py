@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
+from aisector.keeper import HistoryStatus
 from aisector.market_data import MarketData
 from aisector.settings import redact
 from dashboard.formatting import age_text, utc_time
@@ -25,9 +26,12 @@ def source_kind(data: MarketData) -> tuple[str, str, str]:
     return "blue", ":material/description:", "read from a file or the history store"
 
 
-def badge_text(data: MarketData, now: pd.Timestamp) -> str:
-    """One Markdown line: coloured source badge, as-of time, age, and what kind of data it is."""
+def badge_text(data: MarketData, now: pd.Timestamp, history: HistoryStatus | None = None) -> str:
+    """One Markdown line: coloured source badge (live data: with the history behind it), as-of
+    time, age, what kind of data it is, and while the store fills, how far its history is."""
     color, icon, note = source_kind(data)
+    if history is not None and not history.complete:
+        note = f"{note} · {history.progress()}"
     age = age_text(now - data.as_of)
     age = f":orange[{age}]" if now - data.as_of > STALE_AFTER else age
     note = note if color == "green" else f":{color}[**{note}**]"
@@ -37,8 +41,10 @@ def badge_text(data: MarketData, now: pd.Timestamp) -> str:
     )
 
 
-def show_badge(data: MarketData, now: pd.Timestamp | None = None) -> None:
+def show_badge(
+    data: MarketData, now: pd.Timestamp | None = None, history: HistoryStatus | None = None
+) -> None:
     """The badge line, then every warning the loader raised."""
-    st.markdown(badge_text(data, pd.Timestamp.now(tz="UTC") if now is None else now))
+    st.markdown(badge_text(data, pd.Timestamp.now(tz="UTC") if now is None else now, history))
     for warning in data.warnings:
         st.warning(markdown_text(redact(warning)), icon=":material/warning:")

@@ -4,6 +4,11 @@ Market data lives as long as upstream keeps a value (CoinGecko refreshes prices 
 the offline market never changes), so one upstream call per lifetime serves every viewer. When a
 refresh fails, the last good data stays on screen with a warning that gives its age and the
 reason. Views are keyed by the data's as-of time, so they never mix two snapshots.
+
+Live data is the store's history behind the live quotes (``aisector.live_history``). The live
+view is cached for the market lifetime; the store is asked every ``HISTORY_CHECK`` how far its
+history is (newest row, coins covered), and the merged data and the views are keyed by that
+revision too, so charts fill in as the collector lands rows, without asking upstream again.
 """
 
 from __future__ import annotations
@@ -16,9 +21,12 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from aisector.collector import DEFAULT_BACKFILL_DAYS
 from aisector.errors import SourceError
 from aisector.events import Event, chart_events
-from aisector.market_data import MarketData, load_market
+from aisector.keeper import HistoryStatus, read_history_status
+from aisector.live_history import stored_history
+from aisector.market_data import HISTORY_SOURCES, MarketData, load_market_view, with_history
 from aisector.sectors import SectorBook, load_sectors
 from aisector.views import SectorViews
 from dashboard.selection import Selection, selected_views
@@ -28,6 +36,9 @@ MARKET_TTL = timedelta(minutes=5)  # CoinGecko's market data refreshes every 1-5
 VIEWS_TTL = MARKET_TTL  # views derive from one market snapshot and expire with it
 VIEWER_HTTP = {"AISECTOR_HTTP_ATTEMPTS": "2", "AISECTOR_HTTP_TIMEOUT": "8"}
 MAX_VIEWS = 128  # windows × methods × caps × sector picks actually used
+HISTORY_CHECK = timedelta(seconds=10)  # how often a viewer's rerun asks the store for news
+BACKFILL = pd.Timedelta(days=DEFAULT_BACKFILL_DAYS)  # the history the badge counts coins over
+MAX_MERGED = 8  # merged frames kept: a few revisions of a few sectors files
 
 
 @st.cache_data(ttl=SECTORS_TTL, show_spinner=False)
@@ -49,7 +60,7 @@ def _fresh_market_data(source: str, book: SectorBook) -> MarketData | SourceErro
     never mutated. A failure is kept for the lifetime too: a broken upstream is asked once per
     lifetime, not again (through all its retries) on every rerun of every viewer."""
     try:
-        return load_market(source, book, viewer_settings())
+        return load_market_view(source, book, viewer_settings())
     except SourceError as error:
         return error
 
@@ -60,8 +71,14 @@ def _last_good() -> dict[tuple[str, str], MarketData]:
     return {}
 
 
-def market_data(source: str, book: SectorBook) -> MarketData:
-    """Fresh data when the source serves it, else the last good data with why and how old."""
+def market_data(source: str, book: SectorBook, store: str | None = None) -> MarketData:
+    """Fresh data when the source serves it, else the last good data with why and how old;
+    live data with the history the store at ``store`` holds behind it."""
+    return with_stored_history(live_market_data(source, book), book, store)
+
+
+def live_market_data(source: str, book: SectorBook) -> MarketData:
+    """What the source serves by itself, or the last good data when a refresh failed."""
     key = (source, book.origin)
     data = _fresh_market_data(source, book)
     if isinstance(data, SourceError):
@@ -73,6 +90,41 @@ def market_data(source: str, book: SectorBook) -> MarketData:
         return replace(previous, warnings=(*previous.warnings, note), stale=True)
     _last_good()[key] = data
     return data
+
+
+def with_stored_history(data: MarketData, book: SectorBook, store: str | None) -> MarketData:
+    """Live ``data`` with the store's rows of its source behind it (cached per revision)."""
+    if not data.live or data.source not in HISTORY_SOURCES:
+        return data
+    status = history_status(data.source, book, store)
+    key = (data.as_of.isoformat(), data.stale, len(data.warnings))
+    return _merged(book, store, key, status.revision, data)
+
+
+@st.cache_resource(max_entries=MAX_MERGED, show_spinner=False)
+def _merged(
+    book: SectorBook, store: str | None, key: tuple, revision: str, _data: MarketData
+) -> MarketData:
+    """``_data`` (not hashed: ``key`` stands for it) merged with the store's history at
+    ``revision``; shared, never mutated."""
+    merged = with_history(_data, stored_history(book, _data.source, store), book)
+    return replace(merged, revision=revision)
+
+
+def live_history_status(
+    data: MarketData, book: SectorBook, store: str | None
+) -> HistoryStatus | None:
+    """How far the store's history behind live ``data`` is; None for data a collector does not
+    store (files, the offline market, the store itself)."""
+    if not data.live or data.source not in HISTORY_SOURCES:
+        return None
+    return history_status(data.source, book, store)
+
+
+@st.cache_data(ttl=HISTORY_CHECK, show_spinner=False)
+def history_status(source: str, book: SectorBook, store: str | None) -> HistoryStatus:
+    """How far the store's history of ``source`` is for the sectors file's coins."""
+    return read_history_status(store, source, book, BACKFILL, pd.Timestamp.now(tz="UTC"))
 
 
 def viewer_settings() -> Mapping[str, Any]:
@@ -90,6 +142,15 @@ def streamlit_secrets() -> Mapping[str, Any] | None:
 
 
 @st.cache_data(ttl=VIEWS_TTL, max_entries=MAX_VIEWS, show_spinner=False)
-def sector_views(source: str, book: SectorBook, selection: Selection, as_of: str) -> SectorViews:
-    """The tables for one selection over the snapshot that ends at ``as_of`` (ISO text)."""
-    return selected_views(market_data(source, book), book, selection, pd.Timestamp(as_of))
+def sector_views(
+    source: str,
+    book: SectorBook,
+    selection: Selection,
+    as_of: str,
+    revision: str = "",
+    store: str | None = None,
+) -> SectorViews:
+    """The tables for one selection over the data that ends at ``as_of`` (ISO text) with the
+    store's history at ``revision``."""
+    data = market_data(source, book, store)
+    return selected_views(data, book, selection, pd.Timestamp(as_of))

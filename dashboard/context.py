@@ -34,7 +34,14 @@ class PageContext:
     def views(self) -> SectorViews:
         """The cached tables for this run's data and selection."""
         as_of = self.data.as_of.isoformat()
-        return cache.sector_views(self.launch.source, self.sectors_file, self.selection, as_of)
+        return cache.sector_views(
+            self.launch.source,
+            self.sectors_file,
+            self.selection,
+            as_of,
+            self.data.revision,
+            self.launch.store,
+        )
 
 
 def publish(context: PageContext) -> None:

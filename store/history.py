@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from aisector.errors import BadPayload, StoreError
 from analytics.schema import SOURCE, TIMESTAMP, empty_market_frame, validate_market_frame
-from store import schema
+from store import lease, schema
 from store.engine import create_engine, read_transaction, sqlite_file, store_errors
 from store.engine import write_transaction as writing
 from store.frames import READ_COLUMNS, epoch_ms, from_epoch_ms, market_frame
@@ -125,6 +125,35 @@ class HistoryStore:
         with store_errors(self._url), read_transaction(self._engine) as connection:
             found = set(connection.execute(query).scalars())
         return tuple(c for c in coins if c in found)
+
+    def newest(self, source: str, coins: Sequence[str]) -> pd.Timestamp | None:
+        """The newest row's time among ``coins`` from ``source`` (None when there is none): what
+        changes whenever a collector lands rows, so readers know to read again."""
+        table = schema.market
+        query = sa.select(sa.func.max(table.c.ts_ms)).where(
+            table.c.source == source, table.c.coin_id.in_(list(coins))
+        )
+        with store_errors(self._url), read_transaction(self._engine) as connection:
+            found = connection.execute(query).scalar_one_or_none()
+        return None if found is None else from_epoch_ms(found)
+
+    def take_lease(
+        self,
+        name: str,
+        holder: str,
+        now: pd.Timestamp,
+        ttl: pd.Timedelta,
+        replace: str | None = None,
+    ) -> lease.Lease:
+        """Claim or renew the lease ``name`` for ``holder`` (see ``store.lease``); the lease as it
+        stands afterwards, whoever holds it."""
+        with store_errors(self._url), writing(self._engine) as connection:
+            return lease.take(connection, name, holder, now, ttl, replace)
+
+    def release_lease(self, name: str, holder: str) -> None:
+        """Give up the lease ``name`` if ``holder`` holds it."""
+        with store_errors(self._url), writing(self._engine) as connection:
+            lease.release(connection, name, holder)
 
     def migrate(self) -> int:
         """Create or upgrade the schema in place, under the write lock; returns the version."""

@@ -70,13 +70,29 @@ fetched = sa.Table(
 )
 
 
+# Who collects for this store: one row per job (``collector``), its holder and until when (epoch
+# ms). Taken and renewed inside a write transaction, so two collectors never both hold it.
+leases = sa.Table(
+    "aisector_leases",
+    metadata,
+    sa.Column("name", KEY_TEXT, primary_key=True),
+    sa.Column("holder", sa.Text, nullable=False),
+    sa.Column("expires_ms", sa.BigInteger, nullable=False),
+)
+
+
 def _create_v1(connection: sa.Connection) -> None:
     """Version 1: rows, sources and fetched ranges."""
     metadata.create_all(connection, tables=[sources, market, fetched])
 
 
+def _add_leases_v2(connection: sa.Connection) -> None:
+    """Version 2: the collector lease (one collector per store, others only read)."""
+    metadata.create_all(connection, tables=[leases])
+
+
 # MIGRATIONS[n] takes a store from version n to n + 1; a new store runs them all from 0.
-MIGRATIONS: list[Callable[[sa.Connection], None]] = [_create_v1]
+MIGRATIONS: list[Callable[[sa.Connection], None]] = [_create_v1, _add_leases_v2]
 
 
 def schema_version() -> int:

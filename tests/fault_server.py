@@ -11,6 +11,9 @@ Each route has a script, the ``Reply`` its next requests get, in order; once it 
 route answers normally. A script under ``route:coin`` (``chart:pippin``) is for that coin's
 requests only and comes first. Every request is logged, API-key headers masked, so tests count
 requests.
+
+With ``per_minute``, it enforces a plan's budget as CoinGecko does: a request beyond that many in
+the last 60 s gets a 429 with ``Retry-After`` (``rejected`` counts them), whatever its route.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import re
 import socket
 import struct
 import threading
+import time
 from collections import defaultdict, deque
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -165,9 +169,17 @@ class Request:
 class FaultServer:
     """The scripted upstream; ``url`` is its ``/api/v3`` base, ``log`` what it was asked."""
 
-    def __init__(self, rows: list[dict] | None = None, api_key: str | None = None) -> None:
+    def __init__(
+        self,
+        rows: list[dict] | None = None,
+        api_key: str | None = None,
+        per_minute: int | None = None,
+    ) -> None:
         self.rows = rows  # fixed /coins/markets rows; None: the fixture, stamped when asked
         self.api_key = api_key
+        self.per_minute = per_minute  # the budget enforced, as (monotonic) request times
+        self.answered: deque[float] = deque()
+        self.rejected = 0
         self.scripts: dict[str, deque[Reply]] = defaultdict(deque)
         self.log: list[Request] = []
         self._lock = threading.Lock()
@@ -204,10 +216,26 @@ class FaultServer:
     def _next(self, request: Request) -> Reply:
         with self._lock:
             self.log.append(request)
+            over = self._over_budget()
+            if over is not None:
+                self.rejected += 1
+                return rate_limited(str(over))
             for key in (f"{request.route}:{request.coin}", request.route):
                 if self.scripts.get(key):
                     return self.scripts[key].popleft()
             return OK
+
+    def _over_budget(self) -> int | None:
+        """Seconds until a request fits the budget, or None when this one does (and is counted)."""
+        if self.per_minute is None:
+            return None
+        now = time.monotonic()
+        while self.answered and self.answered[0] <= now - 60.0:
+            self.answered.popleft()
+        if len(self.answered) >= self.per_minute:
+            return max(1, int(self.answered[0] + 60.0 - now + 1))
+        self.answered.append(now)
+        return None
 
     def _normal(
         self, route: str, coin: str | None, query: Mapping[str, str]

@@ -77,10 +77,11 @@ def test_csv_file_name_names_table_window_and_source() -> None:
     )
 
 
-def test_launch_options_read_source_and_sectors_and_ignore_the_rest() -> None:
-    assert launch_options([]) == Launch()
-    options = launch_options(["-q", "--source", "csv:a.csv", "--sectors", "s.toml"])
-    assert options == Launch("csv:a.csv", "s.toml")
+def test_launch_options_read_source_and_sectors_and_ignore_the_rest(monkeypatch) -> None:
+    monkeypatch.setenv("AISECTOR_STORE", "sqlite:////tmp/x.sqlite")
+    assert launch_options([]) == Launch(store="sqlite:////tmp/x.sqlite")
+    options = launch_options(["-q", "--source", "csv:a.csv", "--sectors", "s.toml", "--no-collect"])
+    assert options == Launch("csv:a.csv", "s.toml", collect=False, store="sqlite:////tmp/x.sqlite")
 
 
 def test_launch_options_without_a_value_is_a_config_error() -> None:
@@ -183,7 +184,7 @@ def test_failed_refresh_keeps_the_last_good_data_with_its_age_and_reason(monkeyp
             raise answer
         return answer
 
-    monkeypatch.setattr(cache, "load_market", fake_load)
+    monkeypatch.setattr(cache, "load_market_view", fake_load)
     cache._fresh_market_data.clear()
     cache._last_good().clear()
     assert cache.market_data("coingecko", book) is good
@@ -217,7 +218,7 @@ def test_failed_first_load_is_an_error_not_stale_data(monkeypatch):
     def failing(*_args):
         raise SourceUnavailable("down")
 
-    monkeypatch.setattr(cache, "load_market", failing)
+    monkeypatch.setattr(cache, "load_market_view", failing)
     cache._fresh_market_data.clear()
     cache._last_good().clear()
     with pytest.raises(SourceUnavailable):

@@ -501,7 +501,9 @@ def test_dashboard(scenario: Scenario, upstream, sectors_file, monkeypatch):
     st.cache_resource.clear()
     st.cache_data.clear()
     monkeypatch.setattr(
-        sys, "argv", [str(APP), "--source", "coingecko", "--sectors", str(sectors_file)]
+        sys,
+        "argv",
+        [str(APP), "--source", "coingecko", "--sectors", str(sectors_file), "--no-collect"],
     )
     at = AppTest.from_file(str(APP), default_timeout=60).run()
     assert not at.exception and not at.error

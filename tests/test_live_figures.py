@@ -181,3 +181,32 @@ def test_snapshot_figures_equal_the_reference_on_the_served_quotes(
     assert table[["return_cap_weighted", "return_volume_weighted"]].isna().all().all()
     assert upstream.count("chart") == 0
 
+
+@pytest.mark.parametrize("source", ["coingecko", "auto"])
+def test_figures_with_stored_history_equal_the_reference_on_the_served_series(
+    upstream, sectors_file, tmp_path, source
+):
+    store = tmp_path / "history.sqlite"
+    collected_at = same_minute()
+    collect = [
+        "collect",
+        "--source",
+        "coingecko",
+        "--backfill",
+        "35",
+        "--sectors",
+        str(sectors_file),
+    ]
+    assert main([*collect, "--store", f"sqlite:///{store}"]) == 0
+    assert upstream.count("chart") == 3  # one hourly request per coin covers 35 days
+    now = same_minute()
+    for window in WINDOWS:
+        table = export_sectors(source, window, sectors_file, store, tmp_path / "s.csv")
+        assert pd.Timestamp(table["as_of"].iloc[0]) == now
+        # history, the collector's snapshot and this export's quotes; no look-back row is spliced
+        # in where history exists
+        rows = chart_rows(upstream) + quote_rows(collected_at) + quote_rows(now)
+        assert_figures_match(table, served_frame(rows), window)
+        assert table[["return_cap_weighted", "return_volume_weighted"]].notna().all().all()
+    assert upstream.count("chart") == 3  # exports read history from the store, not upstream
+    assert upstream.count("markets") == 1 + len(WINDOWS)

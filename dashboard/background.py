@@ -1,0 +1,118 @@
+"""The dashboard's own collector: on live data it keeps the history store filled by itself.
+
+A **thread of the server process**, started once per process and store (``st.cache_resource``),
+not a child process:
+
+- it lives and dies with the server: no orphan to reap when the server is killed, no PID file,
+  nothing for ``aisector dashboard`` to supervise; a daemon thread ends with the process, and on
+  a clean shutdown it is asked to stop and gives the store's lease up;
+- the work is waiting (on the call budget, on upstream), so the GIL costs viewers nothing;
+  the write transactions are short, and readers never wait for them (``store.engine``);
+- what a child process would buy, isolation from a crash, the lease already gives: a server
+  that dies stops renewing it and another collector (a second dashboard, ``collect --every``)
+  takes over.
+
+The thread runs ``aisector.keeper.Keeper``: it takes the store's collector lease (so two
+dashboards, or a cron ``aisector collect``, never double the upstream calls), backfills every
+tracked coin newest first and coin by coin (charts fill in as rows land), then a round every
+cache lifetime (``dashboard.cache.MARKET_TTL``). It has its own CoinGecko client with the
+patient retry settings of the CLI, and leaves the viewers' own calls (a ping and one
+``/coins/markets`` per cache lifetime) room in the plan's per-minute budget.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import sys
+import threading
+from collections.abc import Mapping
+from typing import Any
+
+import pandas as pd
+import streamlit as st
+
+from aisector.collector import DEFAULT_BACKFILL_DAYS, collect_spec
+from aisector.keeper import Keeper, holder_name
+from aisector.sectors import SectorBook
+from aisector.settings import redact
+from connectors.base import MarketSource
+from connectors.compose import with_dex_fallback
+from connectors.http import CallBudget
+from connectors.registry import open_source
+from store import open_store
+
+log = logging.getLogger(__name__)
+
+BACKFILL = pd.Timedelta(days=DEFAULT_BACKFILL_DAYS)
+VIEWER_CALLS = 2  # a ping and one /coins/markets: what the viewers' cache asks per lifetime
+STOP_WAIT = 5.0  # seconds a clean shutdown waits for the round in progress to stop
+
+
+class BackgroundCollector:
+    """One keeper thread for a store; ``start`` is idempotent, ``follow`` swaps the sectors file
+    for the next round."""
+
+    def __init__(self, store: str, spec: str, every: pd.Timedelta) -> None:
+        self.store = store
+        self.spec = collect_spec(spec)
+        self.every = every
+        self.stop = threading.Event()
+        self.thread: threading.Thread | None = None
+        self.keeper: Keeper | None = None
+        self.lines: list[str] = []  # the last rounds' lines, newest last
+        self._lock = threading.Lock()
+
+    def start(self, book: SectorBook, secrets: Mapping[str, Any] | None) -> None:
+        """Start the thread unless it runs; else collect for ``book`` from the next round on."""
+        with self._lock:
+            if self.keeper is not None:
+                self.keeper.book = book
+            if self.thread is not None and self.thread.is_alive():
+                return
+            source = collector_source(self.spec, book, secrets)
+            self.thread = threading.Thread(
+                target=self._run, args=(book, source), name="aisector-collector", daemon=True
+            )
+            self.thread.start()
+            atexit.register(self.close)
+
+    def close(self) -> None:
+        """Ask the thread to stop (after its current chunk) and wait a little for it."""
+        self.stop.set()
+        if self.thread is not None:
+            self.thread.join(STOP_WAIT)
+
+    def _run(self, book: SectorBook, source: MarketSource) -> None:
+        try:
+            with open_store(self.store) as store:
+                self.keeper = Keeper(
+                    store, source, book, holder_name("dashboard"), BACKFILL, self.every
+                )
+                self.keeper.run(self.stop, self._say, self._say)
+        except Exception:  # a thread's failure must show in the server log, not vanish
+            log.exception("the dashboard's collector stopped")
+
+    def _say(self, line: str) -> None:
+        line = redact(line)
+        self.lines = [*self.lines[-9:], line]
+        print(f"aisector collector: {line}", file=sys.stderr, flush=True)
+
+
+def collector_source(
+    spec: str, book: SectorBook, secrets: Mapping[str, Any] | None
+) -> MarketSource:
+    """The collector's own live source, its budget short of what the viewers use."""
+    source = with_dex_fallback(open_source(spec, secrets), book, secrets=secrets)
+    http = getattr(getattr(source, "primary", source), "http", None)
+    budget = getattr(http, "budget", None)
+    if budget is not None:
+        per_minute = max(budget.per_minute - VIEWER_CALLS, 1.0)
+        http.budget = CallBudget(per_minute, budget.clock, budget.sleep)
+    return source
+
+
+@st.cache_resource(show_spinner=False)
+def background_collector(store: str, spec: str, every_seconds: float) -> BackgroundCollector:
+    """The one collector of this server process for ``store`` (created, not started)."""
+    return BackgroundCollector(store, spec, pd.Timedelta(seconds=every_seconds))
