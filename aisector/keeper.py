@@ -226,7 +226,9 @@ class HistoryStatus:
     cached views to read the store again (``revision`` changes whenever rows land)."""
 
     covered: int  # coins whose backfill window is fetched
-    total: int  # coins the sectors file tracks
+    # coins the store holds rows of (all the sectors file's before the first snapshot): a coin
+    # upstream has never served (not listed) cannot be filled, and the loader names it already
+    total: int
     newest: pd.Timestamp | None  # the newest stored row of these coins
 
     @property
@@ -252,6 +254,10 @@ def read_history_status(
     if store is None:
         return HistoryStatus(0, total, None)
     with store:
-        ids = [i for c in book.coins() for i in (c, *(a.id for a in book.aliases().get(c, ())))]
+        aliases = book.aliases()
+        names = {c: {c, *(a.id for a in aliases.get(c, ()))} for c in book.coins()}
+        ids = [i for each in names.values() for i in each]
+        served = set(store.coins_with_rows(source, ids))
+        tracked = sum(1 for each in names.values() if each & served) or total
         covered = covered_coins(store, source, book, backfill, now)
-        return HistoryStatus(covered, total, store.newest(source, ids))
+        return HistoryStatus(covered, tracked, store.newest(source, ids))
