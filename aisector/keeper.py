@@ -44,7 +44,8 @@ Clock = Callable[[], pd.Timestamp]
 
 
 class LeaseLost(AisectorError):
-    """Another collector took the lease over mid-round: this one stops after its last write."""
+    """Another collector took the lease over mid-round: this round stops after its last write,
+    and later rounds only read while the other holds it."""
 
 
 class Stopped(AisectorError):
@@ -108,7 +109,7 @@ class LeasedProgress(Progress):
             raise Stopped("stopped mid-round; the next start resumes the backfill")
         lease = self.store.take_lease(COLLECTOR, self.holder, self.clock(), self.ttl)
         if not lease.held_by(self.holder):
-            raise LeaseLost(f"{lease.line()}; this collector stops")
+            raise LeaseLost(f"{lease.line()}; this round stops after its last write")
 
 
 def take_lease(store: HistoryStore, holder: str, now: pd.Timestamp, ttl: pd.Timedelta) -> Lease:

@@ -26,6 +26,7 @@ import atexit
 import logging
 import sys
 import threading
+import time
 from collections.abc import Mapping
 from typing import Any
 
@@ -33,6 +34,7 @@ import pandas as pd
 import streamlit as st
 
 from aisector.collector import DEFAULT_BACKFILL_DAYS, collect_spec
+from aisector.errors import AisectorError
 from aisector.keeper import Keeper, holder_name
 from aisector.sectors import SectorBook
 from aisector.settings import redact
@@ -61,21 +63,33 @@ class BackgroundCollector:
         self.thread: threading.Thread | None = None
         self.keeper: Keeper | None = None
         self.lines: list[str] = []  # the last rounds' lines, newest last
+        self.started = 0.0  # monotonic time of the last start
         self._lock = threading.Lock()
 
     def start(self, book: SectorBook, secrets: Mapping[str, Any] | None) -> None:
-        """Start the thread unless it runs; else collect for ``book`` from the next round on."""
+        """Start the thread unless it runs (a thread that died is restarted at most once a
+        round); else collect for ``book`` from the next round on. Never fails the page: a
+        collector that cannot start says why in the server log."""
         with self._lock:
             if self.keeper is not None:
                 self.keeper.book = book
-            if self.thread is not None and self.thread.is_alive():
+            running = self.thread is not None and self.thread.is_alive()
+            if running or (self.started and self._too_soon()):
                 return
-            source = collector_source(self.spec, book, secrets)
+            self.started = time.monotonic()
+            try:
+                source = collector_source(self.spec, book, secrets)
+            except AisectorError as error:
+                self._say(f"the dashboard's collector cannot start: {error}")
+                return
             self.thread = threading.Thread(
                 target=self._run, args=(book, source), name="aisector-collector", daemon=True
             )
             self.thread.start()
             atexit.register(self.close)
+
+    def _too_soon(self) -> bool:
+        return time.monotonic() - self.started < self.every.total_seconds()
 
     def close(self) -> None:
         """Ask the thread to stop (after its current chunk) and wait a little for it."""
@@ -90,7 +104,9 @@ class BackgroundCollector:
                     store, source, book, holder_name("dashboard"), BACKFILL, self.every
                 )
                 self.keeper.run(self.stop, self._say, self._say)
-        except Exception:  # a thread's failure must show in the server log, not vanish
+        except AisectorError as error:  # the store cannot be written, say: one line
+            self._say(f"the dashboard's collector stopped: {error}")
+        except Exception:  # a bug must show in the server log, not vanish with the thread
             log.exception("the dashboard's collector stopped")
 
     def _say(self, line: str) -> None:

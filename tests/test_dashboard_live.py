@@ -162,3 +162,20 @@ def test_aisector_dashboard_passes_no_collect_to_the_app(flags, monkeypatch):
     script_args = started[0][started[0].index("--") + 1 :]
     assert ("--no-collect" in script_args) == bool(flags)
     assert launch_options(script_args).collect is not bool(flags)
+
+
+def test_a_store_the_collector_cannot_write_leaves_the_page_working(live, monkeypatch, tmp_path):
+    upstream, _store = live
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    store = f"sqlite:///{blocker / 'history.sqlite'}"
+    monkeypatch.setenv("AISECTOR_STORE", store)
+    at = start(monkeypatch, "--source", "coingecko")
+    assert not at.exception and not at.error
+    assert "history 0 of" in markdown_text(at)
+    [collector] = running_collectors(store)
+    collector.thread.join(10)
+    assert any("collector stopped: history store" in line for line in collector.lines)
+    at.run()  # a rerun within the round does not start it again
+    assert collector.thread is not None and not collector.thread.is_alive()
+    assert upstream.count("chart") == 0

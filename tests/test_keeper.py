@@ -239,3 +239,33 @@ def test_collect_every_refuses_a_bad_interval_in_one_line(every, capsys):
     assert exit_code.value.code == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "is not an interval like 5m" in err[0]
+
+
+def test_a_keeper_whose_lease_is_taken_over_stops_its_round_and_then_only_reads(sqlite_url):
+    market = hourly_market()
+    now = market["timestamp"].max()
+    source = FakeLive(market)
+    original = source.market_history
+    stop = threading.Event()
+    lines: list[str] = []
+
+    def history_then_lose_the_lease(coins, start=None, end=None):
+        if len(source.asked) == 1:  # e.g. this holder stalled past its expiry
+            store.take_lease(COLLECTOR, "thief", now, TTL, replace="dashboard")
+        return original(coins, start, end)
+
+    def report(line: str) -> None:
+        lines.append(line)
+        if len(lines) == 2:
+            stop.set()
+
+    source.market_history = history_then_lose_the_lease
+    with open_store(sqlite_url) as store:
+        keeper = Keeper(
+            store, source, BOOK, "dashboard", 6 * DAY, pd.Timedelta(0), clock=lambda: now
+        )
+        keeper.run(stop, report)
+        assert store.take_lease(COLLECTOR, "other", now, TTL).holder == "thief"  # left alone
+    assert "thief holds the collector lease" in lines[0] and "this round stops" in lines[0]
+    assert lines[1].endswith("; only reading")
+    assert len(source.asked) == 2  # the chunk in flight was written; no chunk after it
