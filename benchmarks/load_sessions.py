@@ -6,7 +6,8 @@ One ``aisector dashboard --source coingecko --no-collect`` server (headless, on 
 live quotes from a CoinGecko-shaped server on 127.0.0.1 (``tests/fault_server.py``, every coin of
 the sectors file); it does not collect, so what is counted is what the viewers ask. One headless
 Chromium opens N separate browser contexts at once; each loads the page and times its first
-drawn plotly chart, then switches the sidebar's window from 24h to 7d and times the page's rerun (the caption names the new window, the charts are drawn, Streamlit is idle).
+drawn plotly chart, then switches the sidebar's window from 24h to 7d and times the page's rerun
+(the caption names the new window, the charts are drawn, Streamlit is idle).
 Upstream requests are counted: the cache (``dashboard/cache.py``) should ask upstream once per
 ``MARKET_TTL`` whatever the number of sessions. CPU seconds of the dashboard server and of the
 browser are reported too: on one small machine the sessions' browsers, not the server, set the pace.
