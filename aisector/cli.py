@@ -18,21 +18,24 @@ from typing import NoReturn
 import pandas as pd
 
 from aisector import __version__
+from aisector.alert_rules import load_rules
+from aisector.alerts import check_and_notify, recent_alert_lines
 from aisector.collector import DEFAULT_BACKFILL_DAYS, collect, collect_spec
 from aisector.errors import AisectorError, ConfigError
 from aisector.events import chart_events
 from aisector.exports import export_provenance, write_csv
 from aisector.market_data import AUTO, load_market
+from aisector.notify import NOTIFY_ENV, Delivery, notify_secrets, notify_urls
 from aisector.progress import Progress
-from aisector.report import DEFAULT_WINDOWS, write_report
+from aisector.report import DEFAULT_WINDOWS, announce_report, write_report
 from aisector.sectors import load_sectors
-from aisector.settings import SETTINGS, redact
+from aisector.settings import SETTINGS, redact, remember_secret
 from aisector.views import build_views
 from analytics.rotation import BASES, PRICE_BASIS
 from analytics.windows import window_length
 from connectors.compose import with_dex_fallback
 from connectors.registry import open_source
-from store import open_store
+from store import open_existing, open_store
 from store.location import STORE_ENV
 
 EXIT_USAGE = 2
@@ -115,7 +118,38 @@ def build_parser() -> argparse.ArgumentParser:
     _common_options(gather, COLLECT_SOURCE_HELP)
     gather.set_defaults(run=run_collect)
     _report_command(commands)
+    _alert_command(commands)
     return parser
+
+
+def _alert_command(commands: argparse._SubParsersAction) -> None:
+    alert = commands.add_parser(
+        "alert", help="check the alert rules once: print and send each alert that fires"
+    )
+    alert.add_argument(
+        "--rules", type=Path, help="alert rules TOML file (default: the shipped one)"
+    )
+    _notify_option(alert, "send alerts to")
+    alert.add_argument(
+        "--as-of", type=_timestamp, help="check as of this time (default: the newest data)"
+    )
+    alert.add_argument(
+        "--dashboard-url", metavar="URL", help="link to put in each message, e.g. the dashboard"
+    )
+    _common_options(alert)
+    alert.set_defaults(run=run_alert)
+
+
+def _notify_option(command: argparse.ArgumentParser, what: str) -> None:
+    command.add_argument(
+        "--notify",
+        action="append",
+        default=[],
+        type=_secret_url,
+        metavar="URL",
+        help=f"apprise URL to {what} (repeatable; default: {NOTIFY_ENV}, space-separated); "
+        "e.g. json://host/hook, slack://..., mailto://...",
+    )
 
 
 def _report_command(commands: argparse._SubParsersAction) -> None:
@@ -142,6 +176,7 @@ def _report_command(commands: argparse._SubParsersAction) -> None:
     report.add_argument(
         "--no-png", action="store_true", help="skip the PNG charts (they need Chrome or Chromium)"
     )
+    _notify_option(report, "post the summary (with report.html attached) to")
     _common_options(report)
     _events_option(report)
     report.set_defaults(run=run_report)
@@ -173,11 +208,7 @@ def run_export(options: argparse.Namespace) -> int:
     basis = _rs_basis(options.what, options.basis)
     book = load_sectors(options.sectors)
     data = load_market(options.source, book)
-    if options.as_of is not None and options.as_of < data.panel.timestamps[0]:
-        first = f"{data.panel.timestamps[0]:%Y-%m-%d %H:%M} UTC"
-        raise ConfigError(
-            f"--as-of {options.as_of:%Y-%m-%d %H:%M} UTC is before the data ({first})"
-        )
+    _check_as_of(options.as_of, data.panel.timestamps[0])
     views = build_views(data, book, options.window, options.as_of, options.max_weight)
     table = views.table(options.what) if basis is None else views.rotation_on(basis)
     details = {
@@ -208,12 +239,27 @@ def run_report(options: argparse.Namespace) -> int:
     windows = tuple(dict.fromkeys(options.window))
     for window in windows:
         window_length(window)
+    urls = notify_urls(options.notify)
     book = load_sectors(options.sectors)
     data = load_market(options.source, book)
     events = chart_events(book, options.events)
     done = write_report(
-        data, book, options.out, windows, options.max_weight, not options.no_png, events
+        data,
+        book,
+        options.out,
+        windows,
+        options.max_weight,
+        not options.no_png,
+        events,
+        _recent_alerts(data.as_of),
     )
+    if urls:
+        outcome = announce_report(Delivery(urls), done.folder, data)
+        if not outcome.sent:
+            print(
+                f"aisector: warning: report not announced: {redact(outcome.detail or '')}",
+                file=sys.stderr,
+            )
     for warning in data.warnings:
         print(f"aisector: warning: {redact(warning)}", file=sys.stderr)
     if done.png.startswith("skipped") and not options.no_png:
@@ -224,6 +270,57 @@ def run_report(options: argparse.Namespace) -> int:
     else:
         print(f"{done.folder} already exists ({as_of}); left unchanged")
     return 0
+
+
+def run_alert(options: argparse.Namespace) -> int:
+    book = load_sectors(options.sectors)
+    rules = load_rules(options.rules, book)
+    urls = notify_urls(options.notify)
+    data = load_market(options.source, book)
+    _check_as_of(options.as_of, data.panel.timestamps[0])
+    with open_store() as store:
+        done = check_and_notify(
+            store,
+            data,
+            book,
+            rules,
+            Delivery(urls) if urls else None,
+            options.as_of,
+            options.dashboard_url,
+        )
+    for warning in data.warnings:
+        print(f"aisector: warning: {redact(warning)}", file=sys.stderr)
+    for note in done.notes:
+        print(f"aisector: note: {redact(note)}", file=sys.stderr)
+    for alert in done.alerts:
+        print(alert.line())
+    for warning in done.warnings:
+        print(f"aisector: warning: {redact(warning)}", file=sys.stderr)
+    if not done.alerts:
+        as_of = options.as_of if options.as_of is not None else data.as_of
+        print(
+            f"aisector: no alert fired ({len(rules.rules)} rules, as of "
+            f"{as_of:%Y-%m-%d %H:%M} UTC)",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _recent_alerts(as_of: pd.Timestamp) -> tuple[str, ...]:
+    """The stored alerts up to ``as_of`` for the report, newest first; none without a store."""
+    store = open_existing()
+    if store is None:
+        return ()
+    with store:
+        recent = store.recent_alerts()
+    return recent_alert_lines(recent[recent["as_of"] <= as_of])
+
+
+def _check_as_of(as_of: pd.Timestamp | None, first: pd.Timestamp) -> None:
+    if as_of is not None and as_of < first:
+        raise ConfigError(
+            f"--as-of {as_of:%Y-%m-%d %H:%M} UTC is before the data ({first:%Y-%m-%d %H:%M} UTC)"
+        )
 
 
 def run_collect(options: argparse.Namespace) -> int:
@@ -321,6 +418,13 @@ def _timestamp(text: str) -> pd.Timestamp:
     if pd.isna(stamp):
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2025-01-22T00:00Z")
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def _secret_url(text: str) -> str:
+    """A notification URL, masked in every message from the moment it is read."""
+    for secret in notify_secrets(text):
+        remember_secret(secret)
+    return text
 
 
 def _days(text: str) -> int:

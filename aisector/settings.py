@@ -69,6 +69,13 @@ SETTINGS: tuple[Setting, ...] = (
         "History store URL, as `--store`: `sqlite:///PATH` or `postgresql://USER@HOST/DB`; "
         "unset: `aisector/history.sqlite` in `$XDG_DATA_HOME`, else in `~/.local/share`.",
     ),
+    Setting(
+        "AISECTOR_NOTIFY",
+        None,
+        "Space-separated apprise URLs that alerts and reports go to, as `--notify` "
+        "(they carry tokens: never printed).",
+        secret=True,
+    ),
 )
 
 # Secret values read from a secrets mapping or handed to a connector, masked like the environment's.
