@@ -8,8 +8,11 @@ with a doubling backoff; what still fails is reported, never raised: delivery ne
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import logging
 import time
+import warnings
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -26,6 +29,24 @@ DEFAULT_ATTEMPTS = 3
 DEFAULT_BACKOFF = 1.0  # seconds before the first retry, doubling after
 _TOKEN_LENGTH = 8  # URL parts this long (path segments, query values, users) are taken as tokens
 _APPRISE_LOGGER = "apprise"
+_URLLIB3_LOGGERS = tuple(
+    f"urllib3.{name}" for name in ("connectionpool", "connection", "poolmanager", "util.retry")
+)
+
+
+def _preload_imghdr() -> None:
+    """apprise's e-mail plugin imports the standard library's ``imghdr`` for PGPy when it loads
+    its plugins; on Python 3.11 and 3.12 that import warns that imghdr is deprecated (3.13 removed
+    it, and apprise shims it there). Import it once here with that one warning silenced, so the
+    plugins find it loaded and nothing else is hidden."""
+    with warnings.catch_warnings(), contextlib.suppress(ImportError):  # 3.13+: apprise shims it
+        warnings.filterwarnings(
+            "ignore", message="'imghdr' is deprecated", category=DeprecationWarning
+        )
+        importlib.import_module("imghdr")
+
+
+_preload_imghdr()
 
 
 def notify_secrets(url: str) -> tuple[str, ...]:
@@ -82,7 +103,7 @@ class Delivery:
     urls: tuple[str, ...]
     attempts: int = DEFAULT_ATTEMPTS
     backoff: float = DEFAULT_BACKOFF
-    sleep: Callable[[float], None] = time.sleep
+    sleep: Callable[[float], None] | None = None  # default: time.sleep
     log: list[str] = field(default_factory=list)  # apprise's warnings, redacted
 
     def send(self, title: str, body: str, attach: Path | None = None) -> Outcome:
@@ -102,7 +123,7 @@ class Delivery:
             if sent:
                 return Outcome(True, attempt)
             if attempt < self.attempts:
-                self.sleep(self.backoff * 2 ** (attempt - 1))
+                (self.sleep or time.sleep)(self.backoff * 2 ** (attempt - 1))
         reason = lines[-1] if lines else "the service did not accept it"
         return Outcome(False, self.attempts, f"failed after {self.attempts} attempts ({reason})")
 
@@ -138,6 +159,8 @@ def _captured_apprise_log() -> Iterator[list[str]]:
         logger.removeHandler(handler)
 
 
-# apprise logs through its one "apprise" logger; mask its records from import on, so nothing
-# it says about a URL (its debug lines print the full POST URL) reaches any handler unmasked.
-logging.getLogger(_APPRISE_LOGGER).addFilter(_Redacting())
+# apprise logs through its one "apprise" logger, and urllib3 (under requests) logs each request
+# line with its path at DEBUG; a logger's filter sees only its own records, so each logger that
+# may print a notification URL gets one, from import on: nothing reaches a handler unmasked.
+for _name in (_APPRISE_LOGGER, *_URLLIB3_LOGGERS):
+    logging.getLogger(_name).addFilter(_Redacting())
