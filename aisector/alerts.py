@@ -18,7 +18,7 @@ from aisector.market_data import MarketData
 from aisector.notify import Delivery
 from aisector.sectors import SectorBook
 from aisector.settings import redact
-from store import HistoryStore
+from store import HistoryStore, open_existing
 from store.alerts import FAILED, PENDING, SENT, UNSENT, Claim, Claimed
 
 RECENT_LIMIT = 20
@@ -106,6 +106,19 @@ def recent_alert_lines(recent: pd.DataFrame) -> tuple[str, ...]:
         )
         for row in recent.itertuples(index=False)
     )
+
+
+def stored_alert_lines(
+    as_of: pd.Timestamp, store_url: str | None = None, limit: int = RECENT_LIMIT
+) -> tuple[str, ...]:
+    """The newest alerts up to ``as_of`` in the store at ``store_url`` (default: the one in
+    force), one line each; none when nothing was ever stored there."""
+    store = open_existing(store_url)
+    if store is None:
+        return ()
+    with store:
+        recent = store.recent_alerts(limit)
+    return recent_alert_lines(recent[recent["as_of"] <= as_of])
 
 
 def _claim(

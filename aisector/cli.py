@@ -19,23 +19,23 @@ import pandas as pd
 
 from aisector import __version__
 from aisector.alert_rules import load_rules
-from aisector.alerts import check_and_notify, recent_alert_lines
+from aisector.alerts import check_and_notify, stored_alert_lines
 from aisector.collector import DEFAULT_BACKFILL_DAYS, collect, collect_spec
 from aisector.errors import AisectorError, ConfigError
 from aisector.events import chart_events
 from aisector.exports import export_provenance, write_csv
 from aisector.market_data import AUTO, load_market
-from aisector.notify import NOTIFY_ENV, Delivery, notify_secrets, notify_urls
+from aisector.notify import NOTIFY_ENV, Delivery, notify_urls
 from aisector.progress import Progress
 from aisector.report import DEFAULT_WINDOWS, announce_report, write_report
 from aisector.sectors import load_sectors
-from aisector.settings import SETTINGS, redact, remember_secret
+from aisector.settings import SETTINGS, redact, remember_secret, url_secrets
 from aisector.views import build_views
 from analytics.rotation import BASES, PRICE_BASIS
 from analytics.windows import window_length
 from connectors.compose import with_dex_fallback
 from connectors.registry import open_source
-from store import open_existing, open_store
+from store import open_store
 from store.location import STORE_ENV
 
 EXIT_USAGE = 2
@@ -251,7 +251,7 @@ def run_report(options: argparse.Namespace) -> int:
         options.max_weight,
         not options.no_png,
         events,
-        _recent_alerts(data.as_of),
+        stored_alert_lines(data.as_of),
     )
     if urls:
         outcome = announce_report(Delivery(urls), done.folder, data)
@@ -304,16 +304,6 @@ def run_alert(options: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 0
-
-
-def _recent_alerts(as_of: pd.Timestamp) -> tuple[str, ...]:
-    """The stored alerts up to ``as_of`` for the report, newest first; none without a store."""
-    store = open_existing()
-    if store is None:
-        return ()
-    with store:
-        recent = store.recent_alerts()
-    return recent_alert_lines(recent[recent["as_of"] <= as_of])
 
 
 def _check_as_of(as_of: pd.Timestamp | None, first: pd.Timestamp) -> None:
@@ -422,7 +412,7 @@ def _timestamp(text: str) -> pd.Timestamp:
 
 def _secret_url(text: str) -> str:
     """A notification URL, masked in every message from the moment it is read."""
-    for secret in notify_secrets(text):
+    for secret in url_secrets(text):
         remember_secret(secret)
     return text
 

@@ -1,8 +1,8 @@
 """Delivery of alerts and reports through apprise (Slack, Discord, Telegram, e-mail, JSON webhooks).
 
 Notification URLs carry tokens, so each is registered with the sanitiser the moment it is read
-(``remember_secret``: the whole URL and the parts of it that look like tokens), and apprise's own
-log lines pass through the same sanitiser. A failed delivery (5xx, timeout, refused) is retried
+(``remember_secret`` of ``url_secrets``: the whole URL and the parts of it that look like tokens),
+and the log lines of apprise and urllib3 pass through the same sanitiser. A failed delivery (5xx, timeout, refused) is retried
 with a doubling backoff; what still fails is reported, never raised: delivery never fails a check.
 """
 
@@ -17,17 +17,15 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import parse_qsl, unquote, urlsplit
 
 import apprise
 
 from aisector.errors import ConfigError
-from aisector.settings import read_setting, redact, remember_secret
+from aisector.settings import read_setting, redact, remember_secret, url_secrets
 
 NOTIFY_ENV = "AISECTOR_NOTIFY"
 DEFAULT_ATTEMPTS = 3
 DEFAULT_BACKOFF = 1.0  # seconds before the first retry, doubling after
-_TOKEN_LENGTH = 8  # URL parts this long (path segments, query values, users) are taken as tokens
 _APPRISE_LOGGER = "apprise"
 _URLLIB3_LOGGERS = tuple(
     f"urllib3.{name}" for name in ("connectionpool", "connection", "poolmanager", "util.retry")
@@ -49,21 +47,6 @@ def _preload_imghdr() -> None:
 _preload_imghdr()
 
 
-def notify_secrets(url: str) -> tuple[str, ...]:
-    """The URL and every part of it that may be a token, for the sanitiser."""
-    try:
-        parts = urlsplit(url)
-        host = parts.hostname or ""
-        pieces = [parts.password or "", parts.username or ""]
-    except ValueError:  # a malformed port or bracket: mask the whole text only
-        return (url,)
-    pieces += parts.path.split("/") + [value for _, value in parse_qsl(parts.query)]
-    if "." not in host and host != "localhost":  # slack://TokenA/...: the "host" is a token
-        pieces.append(host)
-    tokens = {text for p in pieces for text in (p, unquote(p)) if len(text) >= _TOKEN_LENGTH}
-    return (url, *sorted(tokens, key=len, reverse=True))
-
-
 def notify_urls(
     given: Sequence[str] = (),
     environ: Mapping[str, str] | None = None,
@@ -75,7 +58,7 @@ def notify_urls(
     if not urls:
         urls = (read_setting(NOTIFY_ENV, environ, secrets) or "").split()
     for url in urls:
-        for secret in notify_secrets(url):
+        for secret in url_secrets(url):
             remember_secret(secret)
     for number, url in enumerate(urls, start=1):
         if apprise.Apprise.instantiate(url) is None:

@@ -16,17 +16,20 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from aisector.errors import SourceError
+from aisector.alerts import stored_alert_lines
+from aisector.errors import SourceError, StoreError
 from aisector.events import Event, chart_events
 from aisector.market_data import MarketData, load_market
 from aisector.sectors import SectorBook, load_sectors
 from aisector.views import SectorViews
 from dashboard.selection import Selection, selected_views
+from store.location import store_url
 
 SECTORS_TTL = timedelta(seconds=30)  # an edited sectors file shows up within half a minute
 MARKET_TTL = timedelta(minutes=5)  # CoinGecko's market data refreshes every 1-5 minutes
 VIEWS_TTL = MARKET_TTL  # views derive from one market snapshot and expire with it
 VIEWER_HTTP = {"AISECTOR_HTTP_ATTEMPTS": "2", "AISECTOR_HTTP_TIMEOUT": "8"}
+ALERTS_TTL = timedelta(minutes=1)  # a collector checks the rules after each snapshot (minutes)
 MAX_VIEWS = 128  # windows × methods × caps × sector picks actually used
 
 
@@ -93,3 +96,17 @@ def streamlit_secrets() -> Mapping[str, Any] | None:
 def sector_views(source: str, book: SectorBook, selection: Selection, as_of: str) -> SectorViews:
     """The tables for one selection over the snapshot that ends at ``as_of`` (ISO text)."""
     return selected_views(market_data(source, book), book, selection, pd.Timestamp(as_of))
+
+
+def recent_alerts(as_of: str) -> tuple[str, ...]:
+    """The history store's newest alerts up to ``as_of`` (ISO text), one line each with the rule
+    that fired; none without a store, or when it cannot be read (the page still shows the data)."""
+    return _recent_alerts(store_url(), as_of)
+
+
+@st.cache_data(ttl=ALERTS_TTL, show_spinner=False)
+def _recent_alerts(store: str, as_of: str) -> tuple[str, ...]:
+    try:
+        return stored_alert_lines(pd.Timestamp(as_of), store)
+    except StoreError:
+        return ()

@@ -18,6 +18,7 @@ from aisector.sectors import load_sectors
 from store import open_store
 from store.location import database_url
 from tests.alert_receiver import receiver
+from tests.test_dashboard_pages import start
 
 DASHBOARD = "http://dashboard.example/rotation"
 # The hours around each event: each daily close, an hour before it (the day before's close is
@@ -205,3 +206,44 @@ def stored_alerts(url: str) -> pd.DataFrame:
             return pd.read_sql_table("aisector_alerts", connection)
     finally:
         engine.dispose()
+
+
+def test_the_rotation_page_shows_the_alert_count_and_each_rule_that_fired(
+    tmp_path, monkeypatch, offline
+):
+    book, data, rules = offline
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    with open_store(url) as store:
+        done = check_and_notify(store, data, book, rules, None, pd.Timestamp("2025-01-22T00:00Z"))
+    assert len(done.alerts) == 5
+    monkeypatch.setenv("AISECTOR_STORE", url)
+    page = start(monkeypatch, "--source", "offline")
+    assert not page.exception
+    markdown = [str(m.value) for m in page.markdown]
+    assert ":orange-badge[:material/notifications: 5 recent alerts]" in markdown
+    (listed,) = [e for e in page.expander if e.label == "Recent alerts (5)"]
+    text = "\n".join(str(m.value) for m in listed.markdown).replace("\\", "")  # unescaped
+    assert "2025-01-22 00:00 UTC · sector-move-24h · AI agents +10.47% over the 24h" in text
+    assert text.count("token-move-24h") == 4 and "· not sent" in text
+
+
+def test_the_report_lists_recent_alerts_and_is_posted_with_the_page_attached(tmp_path, capsys):
+    store = str(tmp_path / "store.sqlite")
+    base = ["--source", "offline", "--store", store]
+    assert main(["alert", *base, "--as-of", "2025-01-22T00:00Z"]) == 0
+    with receiver() as hook:
+        out = tmp_path / "reports"
+        assert main(["report", "--out", str(out), "--no-png", "--notify", hook.url(), *base]) == 0
+    assert "report not announced" not in capsys.readouterr().err
+    folder = out / "2025-01-22T0000Z"
+    summary = (folder / "summary.md").read_text(encoding="utf-8")
+    assert "## Recent alerts (5)" in summary
+    assert "- 2025-01-22 00:00 UTC · sector-move-24h · AI agents +10.47% over" in summary
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert "<h2>Recent alerts (5)</h2>" in page and "sector-move-24h · AI agents +10.47%" in page
+    (post,) = hook.posts
+    assert post["body"]["title"] == "AI-token sector snapshot · 2025-01-22 00:00 UTC"
+    assert post["body"]["message"].startswith("# AI-token sector snapshot")
+    assert f"Report: {folder / 'report.html'}" in post["body"]["message"]
+    (attached,) = post["body"]["attachments"]
+    assert attached["filename"] == "report.html" and len(attached["base64"]) > 1_000_000
