@@ -21,7 +21,7 @@ from aisector import __version__
 from aisector.alert_rules import load_rules
 from aisector.alerts import check_and_notify, stored_alert_lines
 from aisector.collector import DEFAULT_BACKFILL_DAYS, collect, collect_spec
-from aisector.errors import AisectorError, ConfigError
+from aisector.errors import AisectorError, ConfigError, StoreError
 from aisector.events import chart_events
 from aisector.exports import export_provenance, write_csv
 from aisector.market_data import AUTO, load_market
@@ -251,15 +251,13 @@ def run_report(options: argparse.Namespace) -> int:
         options.max_weight,
         not options.no_png,
         events,
-        stored_alert_lines(data.as_of),
+        _report_alerts(data.as_of),
     )
-    if urls:
+    if urls and done.created:  # a report already written was announced by the run that wrote it
         outcome = announce_report(Delivery(urls), done.folder, data)
         if not outcome.sent:
-            print(
-                f"aisector: warning: report not announced: {redact(outcome.detail or '')}",
-                file=sys.stderr,
-            )
+            reason = redact(outcome.detail or "")
+            print(f"aisector: warning: report not announced: {reason}", file=sys.stderr)
     for warning in data.warnings:
         print(f"aisector: warning: {redact(warning)}", file=sys.stderr)
     if done.png.startswith("skipped") and not options.no_png:
@@ -304,6 +302,15 @@ def run_alert(options: argparse.Namespace) -> int:
             file=sys.stderr,
         )
     return 0
+
+
+def _report_alerts(as_of: pd.Timestamp) -> tuple[str, ...]:
+    """The stored alerts for the report; a store that cannot be read costs the section only."""
+    try:
+        return stored_alert_lines(as_of)
+    except StoreError as error:
+        print(f"aisector: warning: recent alerts left out: {redact(str(error))}", file=sys.stderr)
+        return ()
 
 
 def _check_as_of(as_of: pd.Timestamp | None, first: pd.Timestamp) -> None:

@@ -165,6 +165,9 @@ def test_a_hanging_receiver_times_out_and_is_retried(offline, tmp_path):
         elapsed = time.monotonic() - started
     assert [a.status for a in done.alerts] == ["failed"]  # AI agents -11.92%
     assert len(hook.posts) == 2 and elapsed < 3  # two attempts of 0.3 s, not the 3 s hang
+    row = stored_alerts(f"sqlite:///{tmp_path / 's.sqlite'}").iloc[0]
+    assert (row["status"], row["attempts"]) == ("failed", 2)
+    assert row["detail"].startswith("target #1: failed after 2 attempts (A Connection error")
     assert all("failed after 2 attempts (A Connection error occurred" in w for w in done.warnings)
 
 
@@ -247,3 +250,19 @@ def test_the_report_lists_recent_alerts_and_is_posted_with_the_page_attached(tmp
     assert f"Report: {folder / 'report.html'}" in post["body"]["message"]
     (attached,) = post["body"]["attachments"]
     assert attached["filename"] == "report.html" and len(attached["base64"]) > 1_000_000
+
+
+def test_a_report_is_announced_once_and_an_unreadable_store_only_drops_its_alerts(
+    tmp_path, capsys
+):
+    broken = tmp_path / "broken.sqlite"
+    broken.write_bytes(b"this is not a database" * 100)
+    out = tmp_path / "reports"
+    run = ["report", "--out", str(out), "--no-png", "--source", "offline", "--store", str(broken)]
+    with receiver() as hook:
+        assert main([*run, "--notify", hook.url()]) == 0
+        assert main([*run, "--notify", hook.url()]) == 0  # the folder exists: nothing new to say
+    err = capsys.readouterr().err
+    assert len(hook.posts) == 1
+    assert "aisector: warning: recent alerts left out: history store" in err
+    assert "Recent alerts" not in (out / "2025-01-22T0000Z" / "summary.md").read_text("utf-8")
