@@ -16,6 +16,7 @@ from aisector.alert_checks import (
     SHARE_START,
     crosses,
     leader,
+    quadrant_entries,
     sector_moves,
     share_shifts,
     token_moves,
@@ -197,3 +198,25 @@ def test_every_notify_url_in_the_environment_and_its_tokens_are_masked(monkeypat
         "T0AAAAAAA, k3yk3yk3y, pa55word99 via hook at 10.0.0.1"
     )
     assert redact(line) == "posted to ***; token ***, ***, ***, *** via hook at 10.0.0.1"
+
+
+def test_a_sector_entering_the_quadrant_fires_and_one_without_rs_is_named():
+    t0, t1 = pd.Timestamp("2025-01-21T23:00Z"), END
+    rows = [  # (timestamp, sector, rs_ratio, rs_momentum)
+        (t0, "a", 101.0, 99.0), (t1, "a", 101.5, 100.4),  # Weakening -> Leading
+        (t0, "b", 101.0, 101.0), (t1, "b", 102.0, 100.5),  # Leading -> Leading
+        (t0, "c", 99.0, 101.0), (t1, "c", math.nan, math.nan),  # no RS at the last sample
+    ]  # fmt: skip
+    rotation = pd.DataFrame(rows, columns=["timestamp", SECTOR, "rs_ratio", "rs_momentum"])
+    rotation = rotation.assign(relative_strength=1.0, rs_basis="price")
+    labels = {"a": "A", "b": "B", "c": "C"}
+    found, notes = quadrant_entries(rule("quadrant"), rotation, labels, END)
+    assert [f.subject for f in found] == ["a"]
+    assert found[0].text.startswith("A entered the Leading quadrant at 22 Jan 00:00 UTC (from "
+                                     "Weakening; RS-ratio 101.5, RS-momentum 100.4")  # fmt: skip
+    assert notes == [
+        "C RS-ratio/momentum (price) is missing at the last two samples (too little history "
+        "before the window)"
+    ]
+    lagging, _ = quadrant_entries(rule("quadrant", quadrant="Lagging"), rotation, labels, END)
+    assert lagging == []

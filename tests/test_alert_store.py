@@ -89,3 +89,20 @@ def test_processes_checking_at_once_send_each_alert_once(url):
     printed = [line for out, _ in outputs for line in out.splitlines()]
     assert len(printed) == 5 == len(hook.posts)  # 22 Jan: sector move, 4 token moves
     assert len({p["body"]["title"] for p in hook.posts}) == 5
+
+
+def test_a_store_from_before_alerts_gains_the_alerts_tables_keeping_its_rows(url, monkeypatch):
+    rows = pd.DataFrame(
+        {"timestamp": [T], "coin_id": ["bitcoin"], "symbol": ["BTC"], "price": [1e5],
+         "market_cap": [2e12], "volume": [5e10], "source": ["offline"]}
+    )  # fmt: skip
+    with monkeypatch.context() as before_alerts:
+        step = schema.MIGRATIONS.index(schema._create_alerts)  # wherever the merge put it
+        before_alerts.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:step])
+        with open_store(url) as old:
+            old.write(rows)
+            assert old.schema_version == len(schema.MIGRATIONS)
+    with open_existing(url) as upgraded:
+        assert upgraded.schema_version == len(schema.MIGRATIONS)
+        assert len(upgraded.read()) == 1
+        assert won(upgraded, claim(T)) == [f"ai-agents up at {T}"]
