@@ -20,16 +20,19 @@ from typing import NoReturn
 import pandas as pd
 
 from aisector import __version__
+from aisector.alert_rules import load_rules
+from aisector.alerts import RoundAlerts, check_and_notify, round_alerts, stored_alert_lines
 from aisector.collector import DEFAULT_BACKFILL_DAYS, collect_spec
-from aisector.errors import AisectorError, ConfigError
+from aisector.errors import AisectorError, ConfigError, StoreError
 from aisector.events import chart_events
 from aisector.exports import export_provenance, write_csv
 from aisector.keeper import Keeper, Stopped, holder_name
 from aisector.market_data import AUTO, load_market
+from aisector.notify import NOTIFY_ENV, Delivery, notify_urls
 from aisector.progress import Progress
-from aisector.report import DEFAULT_WINDOWS, write_report
+from aisector.report import DEFAULT_WINDOWS, announce_report, write_report
 from aisector.sectors import SectorBook, load_sectors
-from aisector.settings import SETTINGS, redact
+from aisector.settings import SETTINGS, redact, remember_secret, url_secrets
 from aisector.views import build_views
 from analytics.rotation import BASES, PRICE_BASIS
 from analytics.windows import window_length
@@ -130,10 +133,48 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep running: a round (snapshot + gap fill) every INTERVAL, e.g. 5m, 30s or 1h, "
         "holding the store's collector lease; SIGTERM or Ctrl-C stops it",
     )
+    gather.add_argument(
+        "--rules",
+        type=Path,
+        help="with --every and a notification target: alert rules checked after each round "
+        "(default: the shipped ones)",
+    )
+    _notify_option(gather, "send alerts to after each --every round")
     _common_options(gather, COLLECT_SOURCE_HELP)
     gather.set_defaults(run=run_collect)
     _report_command(commands)
+    _alert_command(commands)
     return parser
+
+
+def _alert_command(commands: argparse._SubParsersAction) -> None:
+    alert = commands.add_parser(
+        "alert", help="check the alert rules once: print and send each alert that fires"
+    )
+    alert.add_argument(
+        "--rules", type=Path, help="alert rules TOML file (default: the shipped one)"
+    )
+    _notify_option(alert, "send alerts to")
+    alert.add_argument(
+        "--as-of", type=_timestamp, help="check as of this time (default: the newest data)"
+    )
+    alert.add_argument(
+        "--dashboard-url", metavar="URL", help="link to put in each message, e.g. the dashboard"
+    )
+    _common_options(alert)
+    alert.set_defaults(run=run_alert)
+
+
+def _notify_option(command: argparse.ArgumentParser, what: str) -> None:
+    command.add_argument(
+        "--notify",
+        action="append",
+        default=[],
+        type=_secret_url,
+        metavar="URL",
+        help=f"apprise URL to {what} (repeatable; default: {NOTIFY_ENV}, space-separated); "
+        "e.g. json://host/hook, slack://..., mailto://...",
+    )
 
 
 def _report_command(commands: argparse._SubParsersAction) -> None:
@@ -160,6 +201,7 @@ def _report_command(commands: argparse._SubParsersAction) -> None:
     report.add_argument(
         "--no-png", action="store_true", help="skip the PNG charts (they need Chrome or Chromium)"
     )
+    _notify_option(report, "post the summary (with report.html attached) to")
     _common_options(report)
     _events_option(report)
     report.set_defaults(run=run_report)
@@ -191,11 +233,7 @@ def run_export(options: argparse.Namespace) -> int:
     basis = _rs_basis(options.what, options.basis)
     book = load_sectors(options.sectors)
     data = load_market(options.source, book, store=options.store)
-    if options.as_of is not None and options.as_of < data.panel.timestamps[0]:
-        first = f"{data.panel.timestamps[0]:%Y-%m-%d %H:%M} UTC"
-        raise ConfigError(
-            f"--as-of {options.as_of:%Y-%m-%d %H:%M} UTC is before the data ({first})"
-        )
+    _check_as_of(options.as_of, data.panel.timestamps[0])
     views = build_views(data, book, options.window, options.as_of, options.max_weight)
     table = views.table(options.what) if basis is None else views.rotation_on(basis)
     details = {
@@ -226,12 +264,25 @@ def run_report(options: argparse.Namespace) -> int:
     windows = tuple(dict.fromkeys(options.window))
     for window in windows:
         window_length(window)
+    urls = notify_urls(options.notify)
     book = load_sectors(options.sectors)
     data = load_market(options.source, book, store=options.store)
     events = chart_events(book, options.events)
     done = write_report(
-        data, book, options.out, windows, options.max_weight, not options.no_png, events
+        data,
+        book,
+        options.out,
+        windows,
+        options.max_weight,
+        not options.no_png,
+        events,
+        _report_alerts(data.as_of, options.store),
     )
+    if urls and done.created:  # a report already written was announced by the run that wrote it
+        outcome = announce_report(Delivery(urls), done.folder, data)
+        if not outcome.sent:
+            reason = redact(outcome.detail or "")
+            print(f"aisector: warning: report not announced: {reason}", file=sys.stderr)
     for warning in data.warnings:
         print(f"aisector: warning: {redact(warning)}", file=sys.stderr)
     if done.png.startswith("skipped") and not options.no_png:
@@ -244,13 +295,64 @@ def run_report(options: argparse.Namespace) -> int:
     return 0
 
 
+def run_alert(options: argparse.Namespace) -> int:
+    book = load_sectors(options.sectors)
+    rules = load_rules(options.rules, book)
+    urls = notify_urls(options.notify)
+    data = load_market(options.source, book, store=options.store)
+    _check_as_of(options.as_of, data.panel.timestamps[0])
+    with open_store(options.store) as store:
+        done = check_and_notify(
+            store,
+            data,
+            book,
+            rules,
+            Delivery(urls) if urls else None,
+            options.as_of,
+            options.dashboard_url,
+        )
+    for warning in data.warnings:
+        print(f"aisector: warning: {redact(warning)}", file=sys.stderr)
+    for note in done.notes:
+        print(f"aisector: note: {redact(note)}", file=sys.stderr)
+    for alert in done.alerts:
+        print(alert.line())
+    for warning in done.warnings:
+        print(f"aisector: warning: {redact(warning)}", file=sys.stderr)
+    if not done.alerts:
+        as_of = options.as_of if options.as_of is not None else data.as_of
+        print(
+            f"aisector: no alert fired ({len(rules.rules)} rules, as of "
+            f"{as_of:%Y-%m-%d %H:%M} UTC)",
+            file=sys.stderr,
+        )
+    return 0
+
+
+def _report_alerts(as_of: pd.Timestamp, store: str | None) -> tuple[str, ...]:
+    """The stored alerts for the report; a store that cannot be read costs the section only."""
+    try:
+        return stored_alert_lines(as_of, store)
+    except StoreError as error:
+        print(f"aisector: warning: recent alerts left out: {redact(str(error))}", file=sys.stderr)
+        return ()
+
+
+def _check_as_of(as_of: pd.Timestamp | None, first: pd.Timestamp) -> None:
+    if as_of is not None and as_of < first:
+        raise ConfigError(
+            f"--as-of {as_of:%Y-%m-%d %H:%M} UTC is before the data ({first:%Y-%m-%d %H:%M} UTC)"
+        )
+
+
 def run_collect(options: argparse.Namespace) -> int:
     book = load_sectors(options.sectors)
     source = with_dex_fallback(open_source(collect_spec(options.source)), book)
     backfill = pd.Timedelta(days=options.backfill)
     with open_store(options.store) as store:
         if options.every is not None:
-            return _collect_every(store, source, book, backfill, options.every)
+            alerts = round_alerts(options.rules, book, notify_urls(options.notify))
+            return _collect_every(store, source, book, backfill, options.every, alerts)
         keeper = Keeper(
             store,
             source,
@@ -279,9 +381,12 @@ def _collect_every(
     book: SectorBook,
     backfill: pd.Timedelta,
     every: pd.Timedelta,
+    alerts: RoundAlerts | None,
 ) -> int:
-    """``collect --every``: rounds until SIGTERM or Ctrl-C, one line each; exit 0 when stopped."""
-    keeper = Keeper(store, source, book, holder_name("aisector collect --every"), backfill, every)
+    """``collect --every``: rounds until SIGTERM or Ctrl-C, one line each (and one per alert
+    sent, when notification targets are configured); exit 0 when stopped."""
+    holder = holder_name("aisector collect --every")
+    keeper = Keeper(store, source, book, holder, backfill, every, alerts=alerts)
     stop = threading.Event()
 
     def stopping(_signal: int, _frame: object) -> None:
@@ -391,6 +496,13 @@ def _timestamp(text: str) -> pd.Timestamp:
     if pd.isna(stamp):
         raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2025-01-22T00:00Z")
     return stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC")
+
+
+def _secret_url(text: str) -> str:
+    """A notification URL, masked in every message from the moment it is read."""
+    for secret in url_secrets(text):
+        remember_secret(secret)
+    return text
 
 
 def _days(text: str) -> int:

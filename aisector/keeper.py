@@ -21,6 +21,7 @@ import socket
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -32,6 +33,9 @@ from aisector.sectors import SectorBook
 from connectors.base import MarketSource
 from store import HistoryStore, open_existing
 from store.lease import COLLECTOR, Lease
+
+if TYPE_CHECKING:  # apprise loads only where alerts are configured
+    from aisector.alerts import RoundAlerts
 
 DEFAULT_EVERY = pd.Timedelta(minutes=5)  # the dashboard's market cache lifetime
 LEASE_ROUNDS = 3  # a lease outlives this many rounds unrenewed before another may take it
@@ -148,6 +152,7 @@ class Keeper:
     coins_per_write: int | None = 1
     clock: Clock = now_utc
     progress: Progress | None = None
+    alerts: RoundAlerts | None = None  # checked after each round that collected, when configured
 
     def round(self, stop: threading.Event | None = None) -> Round:
         """One round: take or renew the lease, then collect; or report who holds it."""
@@ -190,6 +195,8 @@ class Keeper:
                     report(done.line())
                     for line in done.done.warnings() if done.done else ():
                         warn(line)
+                    if done.done is not None:
+                        self._check_alerts(report, warn)
                 except Stopped:
                     raise
                 except AisectorError as error:  # LeaseLost too: the next round only reads
@@ -200,6 +207,21 @@ class Keeper:
             pass
         finally:
             self.store.release_lease(COLLECTOR, self.holder)
+
+    def _check_alerts(self, report: Callable[[str], None], warn: Callable[[str], None]) -> None:
+        """The alert rules on what this round stored: one line per alert sent, problems warned;
+        a failed check never stops the collector."""
+        if self.alerts is None:
+            return
+        try:
+            result = self.alerts.check(self.store, self.book, self.source.name, self.source.label)
+        except AisectorError as error:
+            warn(f"alert check failed: {error}")
+            return
+        for alert in result.alerts:
+            report(alert.line())
+        for line in result.warnings:
+            warn(line)
 
 
 def covered_coins(

@@ -27,6 +27,7 @@ from aisector.errors import ExportError
 from aisector.events import Event
 from aisector.exports import csv_text, export_provenance
 from aisector.market_data import MarketData
+from aisector.notify import Delivery, Outcome
 from aisector.report_html import Badge, Page, Section, report_page
 from aisector.report_png import PngSkipped, write_pngs
 from aisector.report_tables import sectors_html, tokens_html
@@ -79,14 +80,16 @@ def write_report(
     max_weight: float | None = None,
     png: bool = True,
     events: Sequence[Event] = (),
+    alerts: Sequence[str] = (),
 ) -> ReportResult:
-    """Write the report folder for ``data.as_of`` under ``out``, unless it is already there."""
+    """Write the report folder for ``data.as_of`` under ``out``, unless it is already there;
+    ``alerts`` are the recent alerts, one line each, newest first."""
     folder = Path(out) / report_folder_name(data.as_of)
     if folder.exists():
         return ReportResult(folder, created=False, png="unchanged")
     views = {w: build_views(data, book, w, max_weight=max_weight) for w in windows}
     with _staging(Path(out), folder.name) as staging:
-        png_note = _write_contents(staging, data, book, views, png, max_weight, events)
+        png_note = _write_contents(staging, data, book, views, png, max_weight, events, alerts)
         created = _publish(staging, folder)
     return ReportResult(folder, created, png_note if created else "unchanged")
 
@@ -120,6 +123,7 @@ def _write_contents(
     png: bool,
     max_weight: float | None,
     events: Sequence[Event],
+    alerts: Sequence[str],
 ) -> str:
     """Every file of the report into ``folder``; returns what became of the PNGs."""
     figures = {w: report_charts(v, book, max_weight, events) for w, v in views.items()}
@@ -129,7 +133,7 @@ def _write_contents(
     details = {"windows": list(views), "sectors_file": book.origin, "max_weight": max_weight}
     provenance = export_provenance(data, "report", **details)
     sentences = {w: summary.window_sentences(v) for w, v in views.items()}
-    page = _page(data, views, figures, sentences, book, provenance)
+    page = _page(data, views, figures, sentences, book, provenance, alerts)
     (folder / "report.html").write_text(report_page(page), encoding="utf-8")
     (folder / "summary.md").write_text(_summary_markdown(page, sentences), encoding="utf-8")
     provenance = _finished(provenance, png_note, [*_files(folder), "provenance.json"])
@@ -164,6 +168,7 @@ def _page(
     sentences: Mapping[str, Sequence[str]],
     book: SectorBook,
     provenance: Mapping[str, object],
+    alerts: Sequence[str],
 ) -> Page:
     first = next(iter(views.values()))
     sections = [Section(w, figures[w], sectors_html(v.sectors)) for w, v in views.items()]
@@ -178,6 +183,7 @@ def _page(
         notes=NOTES,
         colophon=f"Generated {utc_time(generated)} by aisector {_version('aisector')} from "
         f"{data.label}. CSV tables in tables/, sources and methods in provenance.json.",
+        alerts=tuple(alerts),
     )
 
 
@@ -197,7 +203,16 @@ def _summary_markdown(page: Page, sentences: Mapping[str, Sequence[str]]) -> str
     badge = page.badge
     line = f"Data: {badge.label} ({badge.note}) · as of {badge.as_of} · {badge.age}"
     footer = [*(f"Warning: {w}" for w in badge.warnings), page.colophon]
-    return summary.markdown(page.title, line, sentences, footer)
+    return summary.markdown(page.title, line, sentences, footer, page.alerts)
+
+
+def announce_report(delivery: Delivery, folder: Path, data: MarketData) -> Outcome:
+    """Post the report's summary to the notification targets, with ``report.html`` attached and
+    the folder named; a failure is returned (and retried), never raised."""
+    text = (folder / "summary.md").read_text(encoding="utf-8")
+    title = text.splitlines()[0].lstrip("# ").strip()
+    body = f"{text.rstrip()}\n\nReport: {folder / 'report.html'} ({data.label})"
+    return delivery.send(title, body, attach=folder / "report.html")
 
 
 def _finished(

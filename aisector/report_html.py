@@ -53,6 +53,7 @@ class Page:
     tokens_table: str  # already escaped HTML
     notes: Mapping[str, str]
     colophon: str
+    alerts: Sequence[str] = ()  # recent alerts, one line each, newest first
 
 
 def report_page(page: Page) -> str:
@@ -61,6 +62,7 @@ def report_page(page: Page) -> str:
         [
             _header(page),
             _summary(page.summary),
+            _alerts(page.alerts),
             *(_section(s) for s in page.sections),
             _tokens(page.tokens_table),
             _notes(page.notes, page.colophon),
@@ -108,6 +110,15 @@ def _summary(summary: Mapping[str, Sequence[str]]) -> str:
         for window, sentences in summary.items()
     )
     return f'<section class="summary"><h2>Summary</h2><div class="windows">{blocks}</div></section>'
+
+
+def _alerts(alerts: Sequence[str]) -> str:
+    if not alerts:
+        return ""
+    items = "".join(f"<li>{html.escape(line)}</li>" for line in alerts)
+    return (
+        f'<section class="alerts"><h2>Recent alerts ({len(alerts)})</h2><ul>{items}</ul></section>'
+    )
 
 
 def _section(section: Section) -> str:

@@ -11,6 +11,7 @@ import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 from aisector.errors import ConfigError
 
@@ -23,6 +24,7 @@ class Setting:
     default: str | None
     help: str
     secret: bool = False
+    urls: bool = False  # a secret holding space-separated URLs: each and its token parts masked
 
 
 SETTINGS: tuple[Setting, ...] = (
@@ -69,7 +71,17 @@ SETTINGS: tuple[Setting, ...] = (
         "History store URL, as `--store`: `sqlite:///PATH` or `postgresql://USER@HOST/DB`; "
         "unset: `aisector/history.sqlite` in `$XDG_DATA_HOME`, else in `~/.local/share`.",
     ),
+    Setting(
+        "AISECTOR_NOTIFY",
+        None,
+        "Space-separated apprise URLs that alerts and reports go to, as `--notify` "
+        "(they carry tokens: never printed).",
+        secret=True,
+        urls=True,
+    ),
 )
+
+_TOKEN_LENGTH = 8  # shorter URL parts ("hook", "api") are words, not tokens
 
 # Secret values read from a secrets mapping or handed to a connector, masked like the environment's.
 _REMEMBERED: set[str] = set()
@@ -115,9 +127,35 @@ def remember_secret(value: str) -> None:
 
 
 def secret_values(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
-    """The values of every secret setting that is set, and every remembered secret, for redaction."""
-    values = (read_setting(s.env, environ) for s in SETTINGS if s.secret)
-    return tuple(dict.fromkeys([*(v for v in values if v), *sorted(_REMEMBERED)]))
+    """The values of every secret setting that is set (for URL settings, each URL and its token
+    parts too), and every remembered secret, for redaction; longest first, so a URL is masked
+    whole before its parts are."""
+    values: list[str] = []
+    for setting in (s for s in SETTINGS if s.secret):
+        value = read_setting(setting.env, environ)
+        if value:
+            values.append(value)
+            if setting.urls:
+                values += [part for url in value.split() for part in url_secrets(url)]
+    found = dict.fromkeys([*values, *_REMEMBERED])
+    return tuple(sorted(found, key=len, reverse=True))
+
+
+def url_secrets(url: str) -> tuple[str, ...]:
+    """A URL that carries tokens (an apprise notification URL), and each part of it that may be
+    one: password, user, path segments and query values of 8 characters or more, and the "host"
+    when it is no host name (``slack://TokenA/TokenB/TokenC``)."""
+    try:
+        parts = urlsplit(url)
+        host = parts.netloc.rpartition("@")[2].split(":")[0]  # as written: .hostname lower-cases
+        pieces = [parts.password or "", parts.username or ""]
+    except ValueError:  # a malformed port or bracket: mask the whole text only
+        return (url,)
+    pieces += parts.path.split("/") + [value for _, value in parse_qsl(parts.query)]
+    if "." not in host and host != "localhost":
+        pieces.append(host)
+    tokens = {text for p in pieces for text in (p, unquote(p)) if len(text) >= _TOKEN_LENGTH}
+    return (url, *sorted(tokens, key=len, reverse=True))
 
 
 def redact(text: str, secrets: tuple[str, ...] | None = None) -> str:

@@ -125,12 +125,20 @@ def token_name(row: pd.Series) -> str:
 
 
 def markdown(
-    title: str, badge: str, windows: Mapping[str, Sequence[str]], footer: Sequence[str] = ()
+    title: str,
+    badge: str,
+    windows: Mapping[str, Sequence[str]],
+    footer: Sequence[str] = (),
+    alerts: Sequence[str] = (),
 ) -> str:
-    """The summary as a Markdown document: title, data badge, one bullet list per window."""
+    """The summary as a Markdown document: title, data badge, one bullet list per window, and
+    the recent alerts when there are any."""
     lines = [f"# {escape_markdown(title)}", "", f"**{escape_markdown(badge)}**", ""]
-    for window, sentences in windows.items():
-        lines += [f"## Last {escape_markdown(window)}", ""]
+    sections = {f"Last {window}": sentences for window, sentences in windows.items()}
+    if alerts:
+        sections[f"Recent alerts ({len(alerts)})"] = alerts
+    for heading, sentences in sections.items():
+        lines += [f"## {escape_markdown(heading)}", ""]
         lines += [f"- {escape_markdown(sentence)}" for sentence in sentences]
         lines.append("")
     for paragraph in footer:

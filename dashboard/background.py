@@ -33,9 +33,11 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from aisector.alerts import RoundAlerts, round_alerts
 from aisector.collector import DEFAULT_BACKFILL_DAYS, collect_spec
 from aisector.errors import AisectorError
 from aisector.keeper import Keeper, holder_name
+from aisector.notify import notify_urls
 from aisector.sectors import SectorBook
 from aisector.settings import redact
 from connectors.base import MarketSource
@@ -97,11 +99,26 @@ class BackgroundCollector:
         if self.thread is not None:
             self.thread.join(STOP_WAIT)
 
-    def _run(self, book: SectorBook, source: MarketSource) -> None:
+    def _alerts(self, book: SectorBook, secrets: Mapping[str, Any] | None) -> RoundAlerts | None:
+        """The alert check after each round, when ``AISECTOR_NOTIFY`` (environment or secrets)
+        names targets; a broken setting is one line in the server log, and no alerts."""
+        try:
+            return round_alerts(None, book, notify_urls(secrets=secrets))
+        except AisectorError as error:
+            self._say(f"alerts off: {error}")
+            return None
+
+    def _run(self, book: SectorBook, source: MarketSource, alerts: RoundAlerts | None) -> None:
         try:
             with open_store(self.store) as store:
                 self.keeper = Keeper(
-                    store, source, book, holder_name("dashboard"), BACKFILL, self.every
+                    store,
+                    source,
+                    book,
+                    holder_name("dashboard"),
+                    BACKFILL,
+                    self.every,
+                    alerts=alerts,
                 )
                 self.keeper.run(self.stop, self._say, self._say)
         except AisectorError as error:  # the store cannot be written, say: one line

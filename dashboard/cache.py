@@ -21,8 +21,9 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from aisector.alerts import stored_alert_lines
 from aisector.collector import DEFAULT_BACKFILL_DAYS
-from aisector.errors import SourceError
+from aisector.errors import SourceError, StoreError
 from aisector.events import Event, chart_events
 from aisector.keeper import HistoryStatus, read_history_status
 from aisector.live_history import stored_history
@@ -30,11 +31,13 @@ from aisector.market_data import HISTORY_SOURCES, MarketData, load_market_view, 
 from aisector.sectors import SectorBook, load_sectors
 from aisector.views import SectorViews
 from dashboard.selection import Selection, selected_views
+from store.location import store_url
 
 SECTORS_TTL = timedelta(seconds=30)  # an edited sectors file shows up within half a minute
 MARKET_TTL = timedelta(minutes=5)  # CoinGecko's market data refreshes every 1-5 minutes
 VIEWS_TTL = MARKET_TTL  # views derive from one market snapshot and expire with it
 VIEWER_HTTP = {"AISECTOR_HTTP_ATTEMPTS": "2", "AISECTOR_HTTP_TIMEOUT": "8"}
+ALERTS_TTL = timedelta(minutes=1)  # a collector checks the rules after each snapshot (minutes)
 MAX_VIEWS = 128  # windows × methods × caps × sector picks actually used
 HISTORY_CHECK = timedelta(seconds=10)  # how often a viewer's rerun asks the store for news
 BACKFILL = pd.Timedelta(days=DEFAULT_BACKFILL_DAYS)  # the history the badge counts coins over
@@ -154,3 +157,17 @@ def sector_views(
     store's history at ``revision``."""
     data = market_data(source, book, store)
     return selected_views(data, book, selection, pd.Timestamp(as_of))
+
+
+def recent_alerts(as_of: str, store: str | None = None) -> tuple[str, ...]:
+    """The history store's newest alerts up to ``as_of`` (ISO text), one line each with the rule
+    that fired; none without a store, or when it cannot be read (the page still shows the data)."""
+    return _recent_alerts(store_url(store), as_of)
+
+
+@st.cache_data(ttl=ALERTS_TTL, show_spinner=False)
+def _recent_alerts(store: str, as_of: str) -> tuple[str, ...]:
+    try:
+        return stored_alert_lines(pd.Timestamp(as_of), store)
+    except StoreError:
+        return ()

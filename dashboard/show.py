@@ -32,3 +32,17 @@ def notes(lines: list[str]) -> None:
     """Small grey lines under a table, e.g. why a figure is "—"."""
     if lines:
         st.caption("  \n".join(lines))
+
+
+def recent_alerts(lines: tuple[str, ...]) -> None:
+    """A badge with the count, and the alerts (newest first, with the rule that fired) folded."""
+    st.badge(
+        f"{len(lines)} recent alert{'' if len(lines) == 1 else 's'}",
+        icon=":material/notifications:",
+        color="orange" if lines else "gray",
+    )
+    with st.expander(f"Recent alerts ({len(lines)})", icon=":material/notifications:"):
+        if lines:
+            st.markdown("\n".join(f"- {markdown_text(line)}" for line in lines))
+        else:
+            st.caption("No alert has fired. `aisector alert` checks the rules (see the README).")

@@ -19,7 +19,8 @@ import sqlalchemy as sa
 
 from aisector.errors import BadPayload, StoreError
 from analytics.schema import SOURCE, TIMESTAMP, empty_market_frame, validate_market_frame
-from store import lease, schema
+from store import alerts, lease, schema
+from store.alerts import Claim, Claimed
 from store.engine import create_engine, read_transaction, sqlite_file, store_errors
 from store.engine import write_transaction as writing
 from store.frames import READ_COLUMNS, epoch_ms, from_epoch_ms, market_frame
@@ -154,6 +155,23 @@ class HistoryStore:
         """Give up the lease ``name`` if ``holder`` holds it."""
         with store_errors(self._url), writing(self._engine) as connection:
             lease.release(connection, name, holder)
+    def claim_alerts(
+        self, claims: Sequence[Claim], source: str, status: str, now: pd.Timestamp
+    ) -> list[Claimed]:
+        """Record the claims allowed to fire (once per rule and subject per cooldown) in one
+        write transaction, so no other process can claim the same ones; the winners."""
+        with store_errors(self._url), writing(self._engine) as connection:
+            return alerts.claim(connection, claims, source, status, now)
+
+    def record_alert(self, alert_id: int, status: str, attempts: int, detail: str | None) -> None:
+        """How an alert's delivery went."""
+        with store_errors(self._url), writing(self._engine) as connection:
+            alerts.record(connection, alert_id, status, attempts, detail)
+
+    def recent_alerts(self, limit: int = 20) -> pd.DataFrame:
+        """The newest alerts, newest first (see ``store.alerts.RECENT_COLUMNS``)."""
+        with store_errors(self._url), read_transaction(self._engine) as connection:
+            return alerts.recent(connection, limit)
 
     def migrate(self) -> int:
         """Create or upgrade the schema in place, under the write lock; returns the version."""

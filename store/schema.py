@@ -91,8 +91,43 @@ def _add_leases_v2(connection: sa.Connection) -> None:
     metadata.create_all(connection, tables=[leases])
 
 
+# One row per alert a rule fired: the (rule, subject) and the market time it fired at (what the
+# cooldown counts from), the message, and how its delivery went. Never a notification URL.
+alerts = sa.Table(
+    "aisector_alerts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("rule", KEY_TEXT, nullable=False),
+    sa.Column("subject", KEY_TEXT, nullable=False),
+    sa.Column("as_of_ms", sa.BigInteger, nullable=False),
+    sa.Column("created_ms", sa.BigInteger, nullable=False),
+    sa.Column("kind", sa.Text, nullable=False),
+    sa.Column("source", sa.Text, nullable=False),
+    sa.Column("message", sa.Text, nullable=False),
+    sa.Column("status", sa.Text, nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("detail", sa.Text),
+    sa.Index("aisector_alerts_by_rule", "rule", "subject", "as_of_ms"),
+)
+
+# Per rule that compares with the last check (leader_change), the subject seen at that check.
+alert_marks = sa.Table(
+    "aisector_alert_marks",
+    metadata,
+    sa.Column("rule", KEY_TEXT, primary_key=True),
+    sa.Column("subject", KEY_TEXT, nullable=False),
+    sa.Column("as_of_ms", sa.BigInteger, nullable=False),
+)
+
+
+def _add_alerts_v3(connection: sa.Connection) -> None:
+    """Version 3: alerts sent (once per rule and subject per cooldown) and each rule's last-check mark."""
+    metadata.create_all(connection, tables=[alerts, alert_marks])
+
+
 # MIGRATIONS[n] takes a store from version n to n + 1; a new store runs them all from 0.
-MIGRATIONS: list[Callable[[sa.Connection], None]] = [_create_v1, _add_leases_v2]
+# A step's number is its position: new steps go at the end, each creating only its own tables.
+MIGRATIONS: list[Callable[[sa.Connection], None]] = [_create_v1, _add_leases_v2, _add_alerts_v3]
 
 
 def schema_version() -> int:

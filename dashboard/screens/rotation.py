@@ -21,6 +21,7 @@ st.caption(
     f"{window} window ending {utc_time(views.as_of)} · {method_label(method)} index · "
     f"shares are of the {len(page.selection.sectors)} sectors shown"
 )
+show.recent_alerts(cache.recent_alerts(data.as_of.isoformat(), page.launch.store))
 summary = st.container()  # filled after the index chart, so plotly.js starts loading sooner
 
 index_chart = charts.index_chart(views.index, method, labels, colors, events, charts.APP)
