@@ -21,6 +21,7 @@ from aisector.notify import Delivery
 from aisector.sectors import SectorBook
 from aisector.settings import redact
 from analytics.panel import market_panel
+from connectors.base import MarketSource
 from store import HistoryStore, open_existing
 from store.alerts import FAILED, PENDING, SENT, UNSENT, Claim, Claimed
 
@@ -165,10 +166,10 @@ class RoundAlerts:
     delivery: Delivery
     dashboard_url: str | None = None
 
-    def check(self, store: HistoryStore, book: SectorBook, source: str, label: str) -> CheckResult:
-        """Judge the rules on the newest stored data of ``source`` and send what fires."""
-        frame = read_under_own_ids(store, source, book.coins(), book.aliases())
-        data = MarketData(frame, market_panel(frame), source, label, live=True)
+    def check(self, store: HistoryStore, book: SectorBook, source: MarketSource) -> CheckResult:
+        """Judge the rules on the stored data of the source just collected; send what fires."""
+        frame = read_under_own_ids(store, source.name, book.coins(), book.aliases())
+        data = MarketData(frame, market_panel(frame), source.name, source.label, source.live)
         rules, delivery, link = self.rules, self.delivery, self.dashboard_url
         return check_and_notify(store, data, book, rules, delivery, None, link)
 

@@ -214,7 +214,7 @@ class Keeper:
         if self.alerts is None:
             return
         try:
-            result = self.alerts.check(self.store, self.book, self.source.name, self.source.label)
+            result = self.alerts.check(self.store, self.book, self.source)
         except AisectorError as error:
             warn(f"alert check failed: {error}")
             return

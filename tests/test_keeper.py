@@ -21,6 +21,7 @@ from aisector.keeper import Keeper, covered_coins, holder_name, take_lease
 from aisector.sectors import parse_sectors
 from store import open_existing, open_store
 from store.lease import COLLECTOR
+from tests.alert_receiver import receiver
 from tests.store_backends import BACKENDS, backend_url
 from tests.test_collector import DAY, HOUR, FakeLive, at, hourly_market
 
@@ -269,3 +270,27 @@ def test_a_keeper_whose_lease_is_taken_over_stops_its_round_and_then_only_reads(
     assert "thief holds the collector lease" in lines[0] and "this round stops" in lines[0]
     assert lines[1].endswith("; only reading")
     assert len(source.asked) == 2  # the chunk in flight was written; no chunk after it
+
+
+def test_collect_every_checks_the_alert_rules_after_each_round_and_sends_once(sqlite_url):
+    with receiver() as hook:
+        command = [sys.executable, "-c", CLI, "collect", "--source", "offline", "--backfill", "2"]
+        command += ["--every", "1s", "--store", sqlite_url, "--notify", hook.url()]
+        worker = subprocess.Popen(
+            command,
+            cwd=ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
+        lines = [worker.stdout.readline() for _ in range(8)]
+        worker.send_signal(signal.SIGTERM)
+        out, err = worker.communicate(timeout=60)
+    assert worker.returncode == 0, err
+    said = "".join(lines) + out
+    assert "AI agents +10.47%" in said  # the offline market's newest 24h, judged after round 1
+    sent = hook.messages()
+    assert any("AI agents +10.47%" in message for message in sent)
+    assert len(sent) == len(set(sent))  # later rounds send nothing again
+    assert hook.url() not in said + err
