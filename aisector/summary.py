@@ -28,6 +28,7 @@ from analytics.shares import VOLUME_SHARE
 from analytics.tables import CHANGE, LABEL
 
 RANKED_BY = return_column(CAP_WEIGHTED)
+STEADY_SHARE = 0.0005  # a move under 0.05 percentage points reads "+0.0 pp": say "steady" instead
 # Enough to keep data text literal inside our own lines (which never start with data): emphasis,
 # links, code, inline HTML, tables, strike-through. "+10.47%" and "(…)" stay readable in the file.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~])")
@@ -83,6 +84,8 @@ def rotation_sentence(views: SectorViews) -> str:
     shift = volume_share_shift(views)
     if len(shift) < 2:
         return ""
+    if shift["shift"].abs().max() < STEADY_SHARE:
+        return f"Volume shares held steady over the last {views.window} (no sector moved 0.05 pp)."
     into, out_of = shift.iloc[0], shift.iloc[-1]
     return (
         f"Volume share moved out of {out_of[LABEL]} ({_share_move(out_of)}) "

@@ -16,9 +16,10 @@ from aisector.exports import csv_text
 from aisector.market_data import MarketData
 from aisector.missing import NO_CAP_WEIGHTS, NO_PRICES, NO_VOLUME_WEIGHTS, missing_reason
 from aisector.sectors import parse_sectors
-from aisector.summary import ranked_sectors, window_sentences
+from aisector.summary import ranked_sectors, rotation_sentence, window_sentences
 from aisector.views import build_views
 from analytics.panel import market_panel
+from analytics.schema import validate_market_frame
 from analytics.shares import sector_totals, shares_of_total
 from connectors.coingecko import PUBLIC_URL, CoinGecko
 from dashboard.formatting import MISSING, signed_percent
@@ -120,3 +121,23 @@ def test_a_sector_without_values_has_no_total_and_no_share_not_zero():
     shares = shares_of_total(totals)
     assert shares[0, 0] == pytest.approx(0.25) and math.isnan(shares[0, 1])
     assert np.isnan(shares[1]).all()  # nothing known: no shares, not 0
+
+
+def test_shares_that_did_not_move_read_steady_not_plus_zero_points():
+    steady = pd.DataFrame(
+        {
+            "timestamp": [pd.Timestamp("2025-01-21T00:00Z")] * 2
+            + [pd.Timestamp("2025-01-22T00:00Z")] * 2,
+            "coin_id": ["a", "b"] * 2,
+            "symbol": ["A", "B"] * 2,
+            "price": [1.0, 2.0, 1.1, 2.2],
+            "market_cap": [10.0, 20.0, 11.0, 22.0],
+            "volume": [3.0, 7.0, 3.3, 7.7],  # both grow 10%: shares stay 30% / 70%
+            "source": "test",
+        }
+    )
+    frame = validate_market_frame(steady)
+    data = MarketData(frame, market_panel(frame), "test", "test", False)
+    book = parse_sectors('[sectors.x]\ncoins = ["a"]\n[sectors.y]\ncoins = ["b"]\n')
+    sentence = rotation_sentence(build_views(data, book, "24h"))
+    assert sentence == "Volume shares held steady over the last 24h (no sector moved 0.05 pp)."
