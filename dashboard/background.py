@@ -84,8 +84,12 @@ class BackgroundCollector:
             except AisectorError as error:
                 self._say(f"the dashboard's collector cannot start: {error}")
                 return
+            alerts = self._alerts(book, secrets)
             self.thread = threading.Thread(
-                target=self._run, args=(book, source), name="aisector-collector", daemon=True
+                target=self._run,
+                args=(book, source, alerts),
+                name="aisector-collector",
+                daemon=True,
             )
             self.thread.start()
             atexit.register(self.close)

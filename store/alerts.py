@@ -15,7 +15,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from store import schema
-from store.frames import epoch_ms, from_epoch_ms
+from store.frames import epoch_ms
 
 PENDING = "pending"  # claimed, delivery not finished yet
 SENT = "sent"
@@ -113,7 +113,8 @@ def recent(connection: sa.Connection, limit: int) -> pd.DataFrame:
     )
     rows = connection.execute(query).all()
     frame = pd.DataFrame(rows, columns=["id", "as_of_ms", *RECENT_COLUMNS[2:]])
-    frame.insert(1, "as_of", [from_epoch_ms(v) for v in frame.pop("as_of_ms")])
+    stamps = pd.to_datetime(frame.pop("as_of_ms").astype("int64"), unit="ms", utc=True)
+    frame.insert(1, "as_of", stamps)  # datetime64 even when empty, so it compares with times
     return frame[list(RECENT_COLUMNS)]
 
 

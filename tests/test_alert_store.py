@@ -97,7 +97,7 @@ def test_a_store_from_before_alerts_gains_the_alerts_tables_keeping_its_rows(url
          "market_cap": [2e12], "volume": [5e10], "source": ["offline"]}
     )  # fmt: skip
     with monkeypatch.context() as before_alerts:
-        step = schema.MIGRATIONS.index(schema._create_alerts)  # wherever the merge put it
+        step = schema.MIGRATIONS.index(schema._add_alerts_v3)  # wherever the merge put it
         before_alerts.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:step])
         with open_store(url) as old:
             old.write(rows)
