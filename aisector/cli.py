@@ -29,6 +29,7 @@ from aisector.sectors import load_sectors
 from aisector.settings import SETTINGS, redact
 from aisector.views import build_views
 from analytics.rotation import BASES, PRICE_BASIS
+from analytics.shares import ALL_SECTORS, SHARE_UNIVERSES
 from analytics.windows import window_length
 from connectors.compose import with_dex_fallback
 from connectors.registry import open_source
@@ -101,6 +102,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="rotation only: RS-ratio and RS-momentum on price (default; sector index vs the "
         "benchmark) or on volume-share (sector share of the tracked volume)",
     )
+    _shares_of_option(export)
     _common_options(export)
     export.set_defaults(run=run_export)
     gather = commands.add_parser("collect", help="store a snapshot and missing history")
@@ -142,9 +144,20 @@ def _report_command(commands: argparse._SubParsersAction) -> None:
     report.add_argument(
         "--no-png", action="store_true", help="skip the PNG charts (they need Chrome or Chromium)"
     )
+    _shares_of_option(report)
     _common_options(report)
     _events_option(report)
     report.set_defaults(run=run_report)
+
+
+def _shares_of_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--shares-of",
+        choices=SHARE_UNIVERSES,
+        default=ALL_SECTORS,
+        help="what volume and market-cap shares are of: all tracked sectors (default) or the "
+        'rotation universe (every sector but those with role = "benchmark", e.g. Majors)',
+    )
 
 
 def _events_option(command: argparse.ArgumentParser) -> None:
@@ -178,12 +191,15 @@ def run_export(options: argparse.Namespace) -> int:
         raise ConfigError(
             f"--as-of {options.as_of:%Y-%m-%d %H:%M} UTC is before the data ({first})"
         )
-    views = build_views(data, book, options.window, options.as_of, options.max_weight)
+    views = build_views(
+        data, book, options.window, options.as_of, options.max_weight, options.shares_of
+    )
     table = views.table(options.what) if basis is None else views.rotation_on(basis)
     details = {
         "window": options.window,
         "sectors_file": book.origin,
         "max_weight": options.max_weight,
+        "shares_of": options.shares_of,
         **({} if basis is None else {"rs_basis": basis}),
     }
     write_csv(table, options.out, export_provenance(data, options.what, **details))
@@ -212,7 +228,14 @@ def run_report(options: argparse.Namespace) -> int:
     data = load_market(options.source, book)
     events = chart_events(book, options.events)
     done = write_report(
-        data, book, options.out, windows, options.max_weight, not options.no_png, events
+        data,
+        book,
+        options.out,
+        windows,
+        options.max_weight,
+        not options.no_png,
+        events,
+        options.shares_of,
     )
     for warning in data.warnings:
         print(f"aisector: warning: {redact(warning)}", file=sys.stderr)

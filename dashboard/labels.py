@@ -46,3 +46,12 @@ def chart_text(text: object) -> str:
     """Data text for a plotly chart: plotly reads ``<b>``, ``<a href>`` and ``<br>`` in names,
     labels and hover text as markup, and shows ``&lt;`` ``&gt;`` ``&amp;`` as the characters."""
     return html.escape(str(text), quote=False)
+
+
+def share_universe_text(excluded: tuple[str, ...], labels: dict[str, str]) -> str:
+    """What a share is of, for axis titles and captions: 'Share of the sectors shown, without
+    Majors' (the rotation universe) or 'Share of the sectors shown'."""
+    left_out = [labels[key] for key in excluded if key in labels]
+    if not left_out:
+        return "Share of the sectors shown"
+    return f"Share of the sectors shown, without {', '.join(left_out)}"
