@@ -215,9 +215,7 @@ def _quadrant_labels(style: ChartStyle) -> list[dict[str, Any]]:
 
 
 EVENT_GAP_SHARE = 1 / 12  # events closer than this share of the time axis get another row
-EVENT_ROWS = 4
-EVENT_ROW_STEP = 0.09  # paper units between rows: a label is ~16 px of a ~230 px plot
-EVENT_ROW_PX = 18  # rows above a plot, in pixels
+EVENT_ROW_PX = 22  # between rows of marks: a mark is ~19 px high (11 px bold text, padding)
 
 
 def shown_events(events: Sequence[Event], times: pd.Series) -> list[tuple[int, Event]]:
@@ -231,14 +229,14 @@ def shown_events(events: Sequence[Event], times: pd.Series) -> list[tuple[int, E
 
 def event_rows(stamps: Sequence[pd.Timestamp], span: pd.Timedelta) -> list[int]:
     """A row per event so that two labels closer than ``EVENT_GAP_SHARE`` of the axis never
-    share one: the lowest row whose last label is far enough back (greedy, oldest first)."""
+    share one: the lowest row whose last label is far enough back, else a new row (greedy,
+    oldest first)."""
     gap = span * EVENT_GAP_SHARE
-    last: list[pd.Timestamp | None] = [None] * EVENT_ROWS
+    last: list[pd.Timestamp] = []
     rows = []
     for stamp in stamps:
-        free = [r for r, t in enumerate(last) if t is None or stamp - t >= gap]
-        row = free[0] if free else min(range(EVENT_ROWS), key=lambda r: last[r])
-        last[row] = stamp
+        row = next((r for r, t in enumerate(last) if stamp - t >= gap), len(last))
+        last[row : row + 1] = [stamp]
         rows.append(row)
     return rows
 
@@ -275,8 +273,8 @@ def _event_marks(
             "hovertext": chart_text(e.label),
             "x": e.timestamp,
             "xref": "x",
-            "y": 1 if above else 1 - EVENT_ROW_STEP * row,
-            "yshift": EVENT_ROW_PX * row if above else 0,
+            "y": 1,
+            "yshift": EVENT_ROW_PX * row * (1 if above else -1),
             "yref": "paper",
             "xanchor": "center",
             "yanchor": "bottom" if above else "top",
@@ -332,7 +330,7 @@ def share_steps_heatmap(
     layout = _layout(title, x_axis, y_axis, "closest", style, subtitle)
     centres = pd.Series(days + pd.Timedelta(hours=12))
     lines, notes = _event_marks(events, centres, style, above=True)
-    rows = max((round(n["yshift"] / EVENT_ROW_PX) + 1 for n in notes), default=0)
+    rows = max((n["yshift"] // EVENT_ROW_PX + 1 for n in notes), default=0)
     layout |= {
         "shapes": lines,
         "annotations": notes,

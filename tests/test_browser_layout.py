@@ -30,9 +30,9 @@ EXCEPTION = '[data-testid="stException"]'
 # A chart counts once plotly has drawn it (each chart holds several ``.main-svg`` layers).
 DRAWN_CHARTS = "[...document.querySelectorAll('.js-plotly-plot')].filter((e) => e.querySelector('.main-svg')).length"
 PAGES = [  # url path, page heading, plotly charts on it
-    ("", "Sector rotation", 3),
+    ("", "Sector rotation", 4),
     ("rotation_graph", "Relative rotation", 1),
-    ("breakdown", "Sector breakdown", 0),
+    ("breakdown", "Sector breakdown", 1),
     ("tokens", "Tokens", 3),
     ("flows", "Flows", 3),
     ("methodology", "Methodology", 0),
@@ -78,9 +78,9 @@ CHART_BOXES = """() => [...document.querySelectorAll('[data-testid=stPlotlyChart
     heading: box('.infolayer .g-gtitle'),
   };
 })"""
-# The computed colours of the page and of the text and lines of the first chart.
+# The computed colours of the page and of the text and lines of the first line chart.
 COLOURS = """() => {
-  const chart = document.querySelector('.js-plotly-plot');
+  const chart = [...document.querySelectorAll('.js-plotly-plot')].find((e) => e.querySelector('.scatterlayer .js-line'));
   const fills = (selector) => [...chart.querySelectorAll(selector)].map((e) => getComputedStyle(e).fill);
   return {
     background: getComputedStyle(document.querySelector('.stApp')).backgroundColor,
@@ -182,7 +182,7 @@ def test_every_page_fits_a_phone(open_page, path: str, heading: str, charts: int
 
 
 def test_the_menu_switches_page_and_charts_to_the_dark_theme(open_page) -> None:
-    tab = open_page("", "Sector rotation", 3, DESKTOP, scheme="light")
+    tab = open_page("", "Sector rotation", 4, DESKTOP, scheme="light")
     light = tab.evaluate(COLOURS)
     assert luminance(light["background"]) > 0.9
     assert max(luminance(c) for c in light["text"]) < 0.3
