@@ -92,7 +92,7 @@ def index_chart(
     title = f"Sector index · {method_label(method)}"
     subtitle = f"Base 100 at {start:%Y-%m-%d %H:%M} UTC"
     y_axis = _axis("Index level (base 100)")
-    layout = _layout(title, _time_axis(), y_axis, "x unified", style, subtitle)
+    layout = _fixed_margins(_layout(title, _time_axis(), y_axis, "x unified", style, subtitle))
     lines, notes = _event_marks(events, rows[TIMESTAMP], style)
     layout |= {"shapes": [_base_line(), *lines], "annotations": notes}
     return go.Figure(data=traces, layout=layout)
@@ -125,7 +125,7 @@ def share_chart(
         for sector, series in rotation.groupby(SECTOR, sort=False)
     ]
     y_axis = _axis(share_of) | {"tickformat": ".0%", "range": [0, 1]}
-    layout = _layout(title, _time_axis(), y_axis, "x unified", style)
+    layout = _fixed_margins(_layout(title, _time_axis(), y_axis, "x unified", style))
     lines, notes = _event_marks(events, rotation[TIMESTAMP], style)
     layout |= {"shapes": lines, "annotations": notes}
     return go.Figure(data=traces, layout=layout)
@@ -624,6 +624,22 @@ def _layout(
         "xaxis": _painted(x_axis, style),
         "yaxis": _painted(y_axis, style),
     }
+
+
+TIME_CHART_MARGIN = {"l": 72, "r": 16, "t": 76, "b": 112}
+
+
+def _fixed_margins(layout: dict[str, Any]) -> dict[str, Any]:
+    """The layout with fixed margins instead of automatic ones, for the charts every rerun
+    redraws: each automatic margin makes plotly draw the chart again until the margins settle,
+    which doubled the rerun in the browser. Room for the title and subtitle on top, the tick
+    labels and axis title on the left, and the axis title and a legend of up to three rows at
+    the bottom (a phone wraps four sectors into two)."""
+    title = layout["title"] | {"automargin": False, "y": 1, "yanchor": "top", "pad": {"t": 8}}
+    axes = {
+        name: layout[name] | {"automargin": False} for name in ("xaxis", "yaxis") if layout[name]
+    }
+    return layout | axes | {"title": title, "margin": TIME_CHART_MARGIN}
 
 
 def _axis(title: str) -> dict[str, Any]:

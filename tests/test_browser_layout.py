@@ -30,7 +30,7 @@ EXCEPTION = '[data-testid="stException"]'
 # A chart counts once plotly has drawn it (each chart holds several ``.main-svg`` layers).
 DRAWN_CHARTS = "[...document.querySelectorAll('.js-plotly-plot')].filter((e) => e.querySelector('.main-svg')).length"
 PAGES = [  # url path, page heading, plotly charts on it
-    ("", "Sector rotation", 4),
+    ("", "Sector rotation", 3),
     ("rotation_graph", "Relative rotation", 1),
     ("breakdown", "Sector breakdown", 1),
     ("tokens", "Tokens", 3),
@@ -182,7 +182,7 @@ def test_every_page_fits_a_phone(open_page, path: str, heading: str, charts: int
 
 
 def test_the_menu_switches_page_and_charts_to_the_dark_theme(open_page) -> None:
-    tab = open_page("", "Sector rotation", 4, DESKTOP, scheme="light")
+    tab = open_page("", "Sector rotation", 3, DESKTOP, scheme="light")
     light = tab.evaluate(COLOURS)
     assert luminance(light["background"]) > 0.9
     assert max(luminance(c) for c in light["text"]) < 0.3

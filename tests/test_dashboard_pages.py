@@ -73,8 +73,7 @@ def test_rotation_page_shows_badge_cards_and_charts(offline: AppTest) -> None:
     assert [c.key for c in plotly_charts(offline)] == [
         "share_steps",
         "index_chart",
-        "volume",
-        "cap",
+        "shares",  # volume or market-cap share, switched in a fragment
     ]
     assert {b.key for b in offline.get("download_button")} == {
         "download_sectors",
@@ -109,7 +108,7 @@ def test_changing_the_window_reruns_and_changes_the_numbers(offline: AppTest) ->
 def test_every_index_method_renders(offline: AppTest, method: str) -> None:
     offline.radio(key="method").set_value(method).run()
     assert not offline.exception
-    assert len(plotly_charts(offline)) == 4
+    assert len(plotly_charts(offline)) == 3
     if method == "capped_cap_weighted":
         assert offline.slider(key="max_weight").value == 25
         assert offline.metric[0].label.startswith("Capped cap-weighted")
@@ -340,7 +339,7 @@ def test_picking_coins_adds_a_basket_sector_to_the_rotation_page(offline: AppTes
     assert "share of the sectors shown, without Majors" in offline.caption[0].value
     sector_table = offline.table[0].value
     assert "My basket" in sector_table.to_string()
-    _, _, volume, _ = (figure_of(c) for c in plotly_charts(offline))
+    _, _, volume = (figure_of(c) for c in plotly_charts(offline))
     colors = {trace.name: trace.line.color for trace in volume.data}
     assert colors["My basket"] == BASKET_COLORS[0]
     assert len(set(colors.values())) == 4  # a colour of its own (Majors is out of the shares)

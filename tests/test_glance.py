@@ -279,7 +279,8 @@ def test_rotation_page_defaults_to_the_rotation_universe_and_the_switch_counts_m
     assert not at.exception
     assert at.toggle(key="shares_include_benchmark").value is False
     assert at.toggle(key="shares_include_benchmark").label == "Count Majors in shares"
-    heatmap, _, volume, _ = (figure_of(c) for c in plotly_charts(at))
+    heatmap, _, volume = (figure_of(c) for c in plotly_charts(at))
+    assert volume.layout.title.text == "24h volume share by sector"
     assert "Majors" not in {t.name for t in volume.data}
     assert "Majors" not in list(heatmap.data[0].y)
     grid = at.dataframe[0].value
@@ -291,10 +292,22 @@ def test_rotation_page_defaults_to_the_rotation_universe_and_the_switch_counts_m
 
     at.toggle(key="shares_include_benchmark").set_value(True).run()
     assert not at.exception
-    heatmap, _, volume, _ = (figure_of(c) for c in plotly_charts(at))
+    heatmap, _, volume = (figure_of(c) for c in plotly_charts(at))
     assert "Majors" in {t.name for t in volume.data}
     assert "Majors" in list(heatmap.data[0].y)
     assert "without Majors" not in at.caption[0].value
+
+
+def test_the_share_switch_redraws_the_market_cap_share_of_the_rotation_universe(
+    monkeypatch,
+) -> None:
+    at = start(monkeypatch, "--source", "offline")
+    at.segmented_control(key="share_measure").set_value("market_cap_share").run()
+    assert not at.exception
+    shares = figure_of(plotly_charts(at)[2])
+    assert shares.layout.title.text == "Market-cap share by sector"
+    assert [t.name for t in shares.data] == ["AI agents", "AI infrastructure", "Meme"]
+    assert shares.layout.yaxis.title.text == "Share of the sectors shown, without Majors"
 
 
 def test_the_sector_windows_table_follows_the_index_method(monkeypatch) -> None:

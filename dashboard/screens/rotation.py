@@ -48,19 +48,29 @@ with st.expander("Sector table", icon=":material/table:"):
     show.notes(grids.sector_table_notes(views.sectors))
     csv_button(views.sectors, "sectors", window, data)
 
-volume, value = st.columns(2, gap="medium")
-with volume:
-    title = "24h volume share by sector"
-    volume_chart = charts.share_chart(
-        views.rotation, VOLUME_SHARE, title, labels, colors, events, charts.APP, share_of
+SHARE_TITLES = {
+    VOLUME_SHARE: "24h volume share by sector",
+    MARKET_CAP_SHARE: "Market-cap share by sector",
+}
+
+
+@st.fragment  # switching the measure redraws this chart only, not the page
+def shares_over_time() -> None:
+    measure = st.segmented_control(
+        "Share of",
+        list(SHARE_TITLES),
+        default=VOLUME_SHARE,
+        required=True,
+        format_func={VOLUME_SHARE: "24h volume", MARKET_CAP_SHARE: "Market cap"}.get,
+        key="share_measure",
     )
-    show.chart(volume_chart, "volume")
-with value:
-    title = "Market-cap share by sector"
-    cap_chart = charts.share_chart(
-        views.rotation, MARKET_CAP_SHARE, title, labels, colors, events, charts.APP, share_of
+    chart = charts.share_chart(
+        views.rotation, measure, SHARE_TITLES[measure], labels, colors, events, charts.APP, share_of
     )
-    show.chart(cap_chart, "cap")
+    show.chart(chart, "shares")
+
+
+shares_over_time()
 st.caption(
     'A coin in several sectors counts in each. Benchmark groups (role = "benchmark" in the '
     "sectors file) are left out of the shares unless the sidebar's switch counts them."
