@@ -77,7 +77,7 @@ def test_rotation_page_shows_badge_cards_and_charts(offline: AppTest) -> None:
     ]
     assert {b.key for b in offline.get("download_button")} == {
         "download_sectors",
-        "download_sector_windows",
+        "download_sectors-by-window",
         "download_index",
         "download_rotation",
     }

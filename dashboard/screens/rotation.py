@@ -42,7 +42,7 @@ st.caption(
     f"(points; {share_of[0].lower()}{share_of[1:]}) over each window ending {utc_time(views.as_of)}. "
     "Click a column to sort."
 )
-csv_button(views.windows, "sector_windows", "24h-7d-30d", data)
+csv_button(views.windows, "sectors-by-window", "24h-7d-30d", data)
 with st.expander("Sector table", icon=":material/table:"):
     show.table(grids.sector_table(views.sectors))
     show.notes(grids.sector_table_notes(views.sectors))
