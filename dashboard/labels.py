@@ -48,10 +48,11 @@ def chart_text(text: object) -> str:
     return html.escape(str(text), quote=False)
 
 
-def share_universe_text(excluded: tuple[str, ...], labels: dict[str, str]) -> str:
+def share_universe_text(
+    excluded: tuple[str, ...], labels: dict[str, str], in_text: bool = False
+) -> str:
     """What a share is of, for axis titles and captions: 'Share of the sectors shown, without
-    Majors' (the rotation universe) or 'Share of the sectors shown'."""
+    Majors' (the rotation universe) or 'Share of the sectors shown'; lower-case ``in_text``."""
     left_out = [labels[key] for key in excluded if key in labels]
-    if not left_out:
-        return "Share of the sectors shown"
-    return f"Share of the sectors shown, without {', '.join(left_out)}"
+    text = "share of the sectors shown" if in_text else "Share of the sectors shown"
+    return f"{text}, without {', '.join(left_out)}" if left_out else text

@@ -17,11 +17,12 @@ window, method, data = views.window, page.selection.method, page.data
 labels, colors = page.book.labels(), page.book.colors()
 events = cache.market_events(page.book, page.launch.events)  # drawn where they fall
 share_of = share_universe_text(views.shares_of.excluded, labels)
+shares_in_text = share_universe_text(views.shares_of.excluded, labels, in_text=True)
 
 st.title("Sector rotation")
 st.caption(
     f"{window} window ending {utc_time(views.as_of)} · {method_label(method)} index · "
-    f"shares: {share_of[0].lower()}{share_of[1:]}"
+    f"volume and market-cap {shares_in_text}"
 )
 steps = charts.share_steps_heatmap(views.share_steps, labels, events, charts.APP)
 show.chart(steps, "share_steps")
@@ -39,7 +40,7 @@ st.subheader("Sectors over 24h, 7d and 30d")
 show.grid(grids.windows_grid(views.windows, method))
 st.caption(
     f"Market-cap change, {method_label(method).lower()} index return and volume-share change "
-    f"(points; {share_of[0].lower()}{share_of[1:]}) over each window ending {utc_time(views.as_of)}. "
+    f"(points; {shares_in_text}) over each window ending {utc_time(views.as_of)}. "
     "Click a column to sort."
 )
 csv_button(views.windows, "sectors-by-window", "24h-7d-30d", data)
