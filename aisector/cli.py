@@ -35,6 +35,7 @@ from aisector.sectors import SectorBook, load_sectors
 from aisector.settings import SETTINGS, redact, remember_secret, url_secrets
 from aisector.views import build_views
 from analytics.rotation import BASES, PRICE_BASIS
+from analytics.shares import ALL_SECTORS, SHARE_UNIVERSES
 from analytics.windows import window_length
 from connectors.base import MarketSource
 from connectors.compose import with_dex_fallback
@@ -115,6 +116,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="rotation only: RS-ratio and RS-momentum on price (default; sector index vs the "
         "benchmark) or on volume-share (sector share of the tracked volume)",
     )
+    _shares_of_option(export)
     _common_options(export)
     export.set_defaults(run=run_export)
     gather = commands.add_parser("collect", help="store a snapshot and missing history")
@@ -202,9 +204,20 @@ def _report_command(commands: argparse._SubParsersAction) -> None:
         "--no-png", action="store_true", help="skip the PNG charts (they need Chrome or Chromium)"
     )
     _notify_option(report, "post the summary (with report.html attached) to")
+    _shares_of_option(report)
     _common_options(report)
     _events_option(report)
     report.set_defaults(run=run_report)
+
+
+def _shares_of_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--shares-of",
+        choices=SHARE_UNIVERSES,
+        default=ALL_SECTORS,
+        help="what volume and market-cap shares are of: all tracked sectors (default) or the "
+        'rotation universe (every sector but those with role = "benchmark", e.g. Majors)',
+    )
 
 
 def _events_option(command: argparse.ArgumentParser) -> None:
@@ -234,12 +247,15 @@ def run_export(options: argparse.Namespace) -> int:
     book = load_sectors(options.sectors)
     data = load_market(options.source, book, store=options.store)
     _check_as_of(options.as_of, data.panel.timestamps[0])
-    views = build_views(data, book, options.window, options.as_of, options.max_weight)
+    views = build_views(
+        data, book, options.window, options.as_of, options.max_weight, options.shares_of
+    )
     table = views.table(options.what) if basis is None else views.rotation_on(basis)
     details = {
         "window": options.window,
         "sectors_file": book.origin,
         "max_weight": options.max_weight,
+        "shares_of": options.shares_of,
         **({} if basis is None else {"rs_basis": basis}),
     }
     write_csv(table, options.out, export_provenance(data, options.what, **details))
@@ -277,6 +293,7 @@ def run_report(options: argparse.Namespace) -> int:
         not options.no_png,
         events,
         _report_alerts(data.as_of, options.store),
+        options.shares_of,
     )
     if urls and done.created:  # a report already written was announced by the run that wrote it
         outcome = announce_report(Delivery(urls), done.folder, data)

@@ -11,11 +11,12 @@ import pandas as pd
 from analytics.index import CAP_WEIGHTED, CAPPED_CAP_WEIGHTED, EQUAL_WEIGHTED, VOLUME_WEIGHTED
 from analytics.schema import MARKET_CAP, VOLUME
 from analytics.sector_stats import COUNTED, MARKET_CAP_CHANGE, return_column
-from analytics.shares import VOLUME_SHARE
+from analytics.shares import ROTATION_UNIVERSE, SHARES_OF, VOLUME_SHARE
 
 NO_PRICES = "no member has a price at both ends of the window"
 NO_CAP_WEIGHTS = "no member has a market cap at the window start (or at a step inside it)"
 NO_VOLUME_WEIGHTS = "no member has a 24h volume at the window start (or at a step inside it)"
+OUTSIDE_ROTATION = "a benchmark group, outside the rotation universe the shares are of"
 REASONS = {
     return_column(CAP_WEIGHTED): NO_CAP_WEIGHTS,
     return_column(CAPPED_CAP_WEIGHTED): NO_CAP_WEIGHTS,
@@ -34,6 +35,12 @@ def missing_reason(row: pd.Series, column: str) -> str | None:
         return None
     if column.startswith("return_") and row.get(COUNTED) == 0:
         return NO_PRICES
+    if (
+        column == VOLUME_SHARE
+        and row.get(SHARES_OF) == ROTATION_UNIVERSE
+        and row.get(VOLUME, 0) > 0
+    ):
+        return OUTSIDE_ROTATION
     return REASONS.get(column, "its inputs are missing")
 
 

@@ -35,7 +35,7 @@ from aisector.sectors import SectorBook
 from aisector.settings import redact
 from aisector.views import SectorViews, build_views
 from analytics.index import CAP_WEIGHTED, CAPPED_CAP_WEIGHTED
-from analytics.shares import VOLUME_SHARE
+from analytics.shares import ALL_SECTORS, VOLUME_SHARE
 from dashboard import charts
 from dashboard.formatting import age_text, utc_time
 
@@ -56,8 +56,10 @@ NOTES = {
     "missing": "A figure without its inputs (no cap or volume to weight by, no member priced) "
     "is shown as — and left out of rankings; it is never 0.",
     "leader": "Sectors are ranked by their cap-weighted index return over the window.",
-    "volume_share": "A sector's 24h volume / the sum over all tracked sectors; a coin in several "
-    "sectors counts in each. Shifts compare the window's first and last timestamp.",
+    "volume_share": "A sector's 24h volume / the sum over all tracked sectors (shares_of all) or "
+    "over the rotation universe, the sectors that are not benchmark groups (shares_of rotation); "
+    "a coin in several sectors counts in each. Shifts compare the window's first and last "
+    "timestamp.",
 }
 OFFLINE_NOTE = "simulated prices – not real market data"
 KIND_NOTES = {"live": "live market data", "offline": OFFLINE_NOTE, "file": "from a file or store"}
@@ -81,13 +83,17 @@ def write_report(
     png: bool = True,
     events: Sequence[Event] = (),
     alerts: Sequence[str] = (),
+    shares_of: str = ALL_SECTORS,
 ) -> ReportResult:
     """Write the report folder for ``data.as_of`` under ``out``, unless it is already there;
-    ``alerts`` are the recent alerts, one line each, newest first."""
+    ``alerts`` are the recent alerts, one line each, newest first; shares are of all tracked
+    sectors or of the rotation universe (``shares_of``)."""
     folder = Path(out) / report_folder_name(data.as_of)
     if folder.exists():
         return ReportResult(folder, created=False, png="unchanged")
-    views = {w: build_views(data, book, w, max_weight=max_weight) for w in windows}
+    views = {
+        w: build_views(data, book, w, max_weight=max_weight, shares_of=shares_of) for w in windows
+    }
     with _staging(Path(out), folder.name) as staging:
         png_note = _write_contents(staging, data, book, views, png, max_weight, events, alerts)
         created = _publish(staging, folder)
@@ -130,7 +136,13 @@ def _write_contents(
     _write_tables(folder / "tables", views, data.label)
     caption = f"{data.label} · as of {utc_time(data.as_of)}"
     png_note = _write_pngs(folder / "charts", figures, caption) if png else "skipped (--no-png)"
-    details = {"windows": list(views), "sectors_file": book.origin, "max_weight": max_weight}
+    shares_of = next(iter(views.values())).shares_of.name if views else ALL_SECTORS
+    details = {
+        "windows": list(views),
+        "sectors_file": book.origin,
+        "max_weight": max_weight,
+        "shares_of": shares_of,
+    }
     provenance = export_provenance(data, "report", **details)
     sentences = {w: summary.window_sentences(v) for w, v in views.items()}
     page = _page(data, views, figures, sentences, book, provenance, alerts)

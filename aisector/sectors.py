@@ -23,6 +23,9 @@ from analytics.schema import COIN_ID, SECTOR, TIMESTAMP
 _DEX_PATTERN = re.compile(r"^([a-z0-9][a-z0-9_-]*):([A-Za-z0-9]{20,})$")
 _ALIAS_EXAMPLE = '{ id = "elizaos", since = 2025-11-06 }'
 
+BENCHMARK_ROLE = "benchmark"
+ROLES = (BENCHMARK_ROLE,)
+
 # Used in order for sectors whose file entry gives no colour (colour-blind-safe, Okabe-Ito based).
 DEFAULT_PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#56b4e9", "#d55e00", "#f0e442")
 
@@ -35,6 +38,7 @@ class Sector:
     label: str
     coins: tuple[str, ...]
     color: str
+    role: str | None = None  # BENCHMARK_ROLE: a benchmark group, outside the rotation universe
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,10 @@ class SectorBook:
 
     def colors(self) -> dict[str, str]:
         return {s.key: s.color for s in self.sectors}
+
+    def benchmark_groups(self) -> tuple[str, ...]:
+        """Keys of the sectors marked ``role = "benchmark"`` (e.g. Majors), in file order."""
+        return tuple(s.key for s in self.sectors if s.role == BENCHMARK_ROLE)
 
     def aliases(self) -> dict[str, tuple[Alias, ...]]:
         """coin id -> the later ids upstream lists it under, for coins that changed id."""
@@ -141,7 +149,7 @@ def _sector(key: str, entry: object, fallback_color: str, origin: str) -> Sector
         raise ConfigError(f"{origin}: sector name {key!r} must be text without ';'")
     if not isinstance(entry, dict):
         raise ConfigError(f"{origin}: sectors.{key} must be a table with a coins list")
-    unknown = set(entry) - {"label", "coins", "color"}
+    unknown = set(entry) - {"label", "coins", "color", "role"}
     if unknown:
         raise ConfigError(
             f"{origin}: sectors.{key} has unknown key(s) {', '.join(sorted(unknown))}"
@@ -152,9 +160,13 @@ def _sector(key: str, entry: object, fallback_color: str, origin: str) -> Sector
         raise ConfigError(f"{origin}: sectors.{key}.label must be text")
     if not isinstance(color, str) or not color.startswith("#") or len(color) not in (4, 7):
         raise ConfigError(f"{origin}: sectors.{key}.color must look like #rrggbb")
-    return Sector(
-        key, label.strip(), _coin_list(entry.get("coins"), f"sectors.{key}", origin), color
-    )
+    role = entry.get("role")
+    if role is not None and role not in ROLES:
+        raise ConfigError(
+            f'{origin}: sectors.{key}.role must be "{BENCHMARK_ROLE}" (or left out), not {role!r}'
+        )
+    coins = _coin_list(entry.get("coins"), f"sectors.{key}", origin)
+    return Sector(key, label.strip(), coins, color, role)
 
 
 def _coin_list(coins: object, where: str, origin: str) -> tuple[str, ...]:

@@ -6,23 +6,34 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from aisector.errors import ConfigError
 from aisector.market_data import MarketData
 from aisector.sectors import SectorBook
 from analytics.correlation import sector_correlation
 from analytics.flows import market_cap_change_usd, rotation_flows
 from analytics.rotation import PRICE_BASIS, VOLUME_SHARE_BASIS
-from analytics.shares import VOLUME_SHARE
+from analytics.shares import (
+    ALL,
+    ALL_SECTORS,
+    ROTATION_UNIVERSE,
+    SHARE_UNIVERSES,
+    VOLUME_SHARE,
+    ShareUniverse,
+    share_steps,
+)
 from analytics.tables import (
     contributions_table,
     index_table,
+    multi_window_table,
     rotation_table,
     sectors_table,
     tokens_table,
     top_movers,
 )
-from analytics.windows import resolve_window
+from analytics.windows import WINDOWS, resolve_window
 
 TOP_MOVERS = 5
+STEPS_WINDOW = "30d"  # the share-change heatmap always shows the last 30 days
 
 
 @dataclass(frozen=True)
@@ -42,6 +53,9 @@ class SectorViews:
     cap_changes: pd.DataFrame  # each sector's market cap at both window ends and the USD change
     flows: pd.DataFrame  # estimated volume-share flows from losing to gaining sectors
     correlation: pd.DataFrame  # sector x sector correlation of cap-weighted index step returns
+    shares_of: ShareUniverse = ALL  # which sectors the shares (sectors, rotation, flows) are of
+    windows: pd.DataFrame | None = None  # each sector over 24h, 7d and 30d side by side
+    share_steps: pd.DataFrame | None = None  # daily volume-share changes over the last 30 days
 
     def table(self, name: str) -> pd.DataFrame:
         """A table by its export name: tokens, sectors, index, rotation or movers."""
@@ -53,31 +67,50 @@ class SectorViews:
         return tables[basis]
 
 
+def share_universe(book: SectorBook, shares_of: str = ALL_SECTORS) -> ShareUniverse:
+    """``"all"`` tracked sectors, or the ``"rotation"`` universe: all but the benchmark groups."""
+    if shares_of not in SHARE_UNIVERSES:
+        raise ConfigError(f"shares of {shares_of!r}: pick one of {', '.join(SHARE_UNIVERSES)}")
+    if shares_of == ROTATION_UNIVERSE:
+        return ShareUniverse(ROTATION_UNIVERSE, book.benchmark_groups())
+    return ALL
+
+
 def build_views(
     data: MarketData,
     book: SectorBook,
     window: str,
     as_of: pd.Timestamp | None = None,
     max_weight: float | None = None,
+    shares_of: str = ALL_SECTORS,
 ) -> SectorViews:
-    """Compute every table for ``window`` ending at ``as_of`` (default: the newest data)."""
+    """Compute every table for ``window`` ending at ``as_of`` (default: the newest data), with
+    shares of all tracked sectors or of the rotation universe (``shares_of``)."""
     resolved = resolve_window(data.panel, data.as_of if as_of is None else as_of, window)
     members = book.members()
+    universe = share_universe(book, shares_of)
     tokens = tokens_table(resolved, members)
     index = index_table(resolved, members, max_weight)
-    rotation = rotation_table(resolved, members, book.benchmark)
+    rotation = rotation_table(resolved, members, book.benchmark, universe=universe)
+    windows = [resolve_window(resolved.panel, resolved.end, w) for w in WINDOWS]
+    steps_window = resolve_window(resolved.panel, resolved.end, STEPS_WINDOW)
     return SectorViews(
         as_of=resolved.end,
         window=window,
         tokens=tokens,
-        sectors=sectors_table(resolved, members, max_weight, book.labels()),
+        sectors=sectors_table(resolved, members, max_weight, book.labels(), universe),
         index=index,
         rotation=rotation,
         movers=top_movers(tokens, TOP_MOVERS),
-        rotation_vs_market=rotation_table(resolved, members),
-        rotation_on_volume_share=rotation_table(resolved, members, basis=VOLUME_SHARE_BASIS),
+        rotation_vs_market=rotation_table(resolved, members, universe=universe),
+        rotation_on_volume_share=rotation_table(
+            resolved, members, basis=VOLUME_SHARE_BASIS, universe=universe
+        ),
         contributions=contributions_table(resolved, members),
         cap_changes=market_cap_change_usd(resolved, members),
         flows=rotation_flows(rotation, VOLUME_SHARE),
         correlation=sector_correlation(index),
+        shares_of=universe,
+        windows=multi_window_table(windows, members, max_weight, book.labels(), universe),
+        share_steps=share_steps(steps_window, members, universe),
     )

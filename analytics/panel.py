@@ -28,15 +28,11 @@ class MarketPanel:
 
 def market_panel(frame: pd.DataFrame) -> MarketPanel:
     """Spread a validated tidy frame into aligned matrices."""
-    cells, timestamps = _time_codes(frame[TIMESTAMP])
-    coin_codes, coins = _codes(frame[COIN_ID])
-    cells *= len(coins)  # in place: each row's flat position in every matrix (saves 2 copies)
-    cells += coin_codes
-    matrices = {}
-    for column in (PRICE, MARKET_CAP, VOLUME):
-        matrix = np.full((len(timestamps), len(coins)), np.nan)
-        matrix.ravel()[cells] = frame[column].to_numpy(dtype="float64", na_value=np.nan)
-        matrices[column] = matrix
+    cells, timestamps, coin_codes, coins = _cells(frame)
+    matrices = {
+        column: _spread(frame[column], cells, (len(timestamps), len(coins)))
+        for column in (PRICE, MARKET_CAP, VOLUME)
+    }
     symbol_codes, symbol_names = _codes(frame[SYMBOL])
     latest_symbol = np.zeros(len(coins), dtype=symbol_codes.dtype)
     latest_symbol[coin_codes] = symbol_codes  # rows are time-sorted: the latest row's symbol wins
@@ -49,6 +45,33 @@ def market_panel(frame: pd.DataFrame) -> MarketPanel:
         market_cap=matrices[MARKET_CAP],
         volume=matrices[VOLUME],
     )
+
+
+def market_matrix(
+    frame: pd.DataFrame, column: str
+) -> tuple[pd.DatetimeIndex, pd.Index, np.ndarray]:
+    """One measure of a validated tidy frame as a (timestamp × coin) matrix, with its axes:
+    what a single aggregation needs, without the panel's other two matrices."""
+    cells, timestamps, _, coins = _cells(frame)
+    matrix = _spread(frame[column], cells, (len(timestamps), len(coins)))
+    return timestamps, pd.Index(coins, name=COIN_ID), matrix
+
+
+def _cells(frame: pd.DataFrame) -> tuple[np.ndarray, pd.DatetimeIndex, np.ndarray, np.ndarray]:
+    """Each row's flat position in a (timestamp × coin) matrix, the timestamps, the rows' coin
+    codes and the coins."""
+    cells, timestamps = _time_codes(frame[TIMESTAMP])
+    coin_codes, coins = _codes(frame[COIN_ID])
+    cells *= len(coins)  # in place: saves two copies of a row-long array
+    cells += coin_codes
+    return cells, timestamps, coin_codes, coins
+
+
+def _spread(values: pd.Series, cells: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """A NaN matrix of ``shape`` with ``values`` scattered to their flat ``cells``."""
+    matrix = np.full(shape, np.nan)
+    matrix.ravel()[cells] = values.to_numpy(dtype="float64", na_value=np.nan)
+    return matrix
 
 
 def _time_codes(stamps: pd.Series) -> tuple[np.ndarray, pd.DatetimeIndex]:

@@ -20,7 +20,14 @@ from analytics.index import (
 )
 from analytics.membership import members_per_sector, membership_matrix, sector_keys
 from analytics.schema import MARKET_CAP, SECTOR, VOLUME
-from analytics.shares import VOLUME_SHARE, sector_totals, shares_of_total
+from analytics.shares import (
+    ALL,
+    SHARES_OF,
+    VOLUME_SHARE,
+    ShareUniverse,
+    sector_totals,
+    shares_of_total,
+)
 from analytics.windows import Window
 
 MEMBERS = "members"
@@ -40,9 +47,12 @@ def counted_sum(values: np.ndarray, both: np.ndarray, membership: np.ndarray) ->
 
 
 def sector_summary(
-    window: Window, members: pd.DataFrame, max_weight: float | None = None
+    window: Window,
+    members: pd.DataFrame,
+    max_weight: float | None = None,
+    universe: ShareUniverse = ALL,
 ) -> pd.DataFrame:
-    """The sectors table (see DESIGN.md), indexed by sector key."""
+    """The sectors table (see DESIGN.md), indexed by sector key; volume share of ``universe``."""
     panel = window.panel
     membership = membership_matrix(members, panel.coins)
     priced = np.isfinite(window.at_start(panel.price)) & np.isfinite(window.at_end(panel.price))
@@ -69,7 +79,8 @@ def sector_summary(
     for method, returns in window_returns(window, membership, max_weight).items():
         table[return_column(method)] = np.where(table[COUNTED] > 0, returns, np.nan)
     table[VOLUME] = volume
-    table[VOLUME_SHARE] = shares_of_total(volume)
+    table[VOLUME_SHARE] = shares_of_total(volume, universe.mask(table.index))
+    table[SHARES_OF] = universe.name
     return table.rename_axis(SECTOR)
 
 

@@ -15,7 +15,7 @@ from analytics.index import (
     VOLUME_WEIGHTED,
     sector_index,
 )
-from analytics.membership import sector_keys, sectors_of_coins
+from analytics.membership import membership_matrix, sector_keys, sectors_of_coins
 from analytics.moves import token_moves, window_change
 from analytics.rotation import (
     PRICE_BASIS,
@@ -33,7 +33,16 @@ from analytics.sector_stats import (
     return_column,
     sector_summary,
 )
-from analytics.shares import MARKET_CAP_SHARE, VOLUME_SHARE, sector_shares
+from analytics.shares import (
+    ALL,
+    MARKET_CAP_SHARE,
+    SHARES_OF,
+    VOLUME_SHARE,
+    ShareUniverse,
+    sector_shares,
+    sector_totals,
+    shares_of_total,
+)
 from analytics.windows import WINDOWS, Window, resolve_window
 
 AS_OF = "as_of"
@@ -88,9 +97,11 @@ def sectors_table(
     members: pd.DataFrame,
     max_weight: float | None = None,
     labels: Mapping[str, str] | None = None,
+    universe: ShareUniverse = ALL,
 ) -> pd.DataFrame:
-    """One row per sector in file order, with the DESIGN columns first."""
-    summary = sector_summary(window, members, max_weight).reset_index()
+    """One row per sector in file order, with the DESIGN columns first; ``volume_share`` is of
+    ``universe`` (named in the ``shares_of`` column)."""
+    summary = sector_summary(window, members, max_weight, universe).reset_index()
     summary.insert(0, AS_OF, window.end)
     names = dict(labels or {})
     summary[LABEL] = [names.get(key, key) for key in summary[SECTOR]]
@@ -113,19 +124,65 @@ def rotation_table(
     members: pd.DataFrame,
     benchmark: Sequence[str] | None = None,
     basis: str = PRICE_BASIS,
+    universe: ShareUniverse = ALL,
 ) -> pd.DataFrame:
-    """Sector shares over the window, and RS-ratio/momentum on ``basis``.
+    """Sector shares of ``universe`` over the window, and RS-ratio/momentum on ``basis``.
 
     On price, RS is against the benchmark coins (``None``: every tracked coin, the total tracked
     market); on volume share, against the tracked sectors' total volume. RS is sampled once per
     ``rs_period(window)``; rows between samples have no RS values. ``rs_basis`` names the basis.
     """
-    shares = sector_shares(window, members)
+    shares = sector_shares(window, members, universe)
     period = rs_period(window.end - window.start)
     strength = relative_rotation(window, members, period, benchmark, basis=basis)
     table = shares.merge(strength, on=[TIMESTAMP, SECTOR], how="left").assign(**{RS_BASIS: basis})
     extra = [c for c in table.columns if c not in ROTATION_COLUMNS]
     return table[[*ROTATION_COLUMNS, *extra]]
+
+
+VOLUME_SHARE_CHANGE = "volume_share_change"
+
+
+def by_window(column: str, window: str) -> str:
+    """A multi-window table's column: ``market_cap_change_24h``, ``return_cap_weighted_7d``."""
+    return f"{column}_{window}"
+
+
+def multi_window_table(
+    windows: Sequence[Window],
+    members: pd.DataFrame,
+    max_weight: float | None = None,
+    labels: Mapping[str, str] | None = None,
+    universe: ShareUniverse = ALL,
+) -> pd.DataFrame:
+    """One row per sector, each window's market-cap change, index returns and volume-share
+    change side by side (SoSoValue's sector table); every figure is the single-window one.
+
+    ``volume_share_change_<w>`` is the share at the window end minus at its start (the rotation
+    table's last and first rows), in share units: 0.05 is 5 points.
+    """
+    parts = []
+    for window in windows:  # three windows, each a vectorised table
+        summary = sector_summary(window, members, max_weight, universe)
+        figures = [c for c in summary.columns if c.startswith("return_")]
+        part = summary[[MARKET_CAP_CHANGE, *figures]].copy()
+        part[VOLUME_SHARE_CHANGE] = share_change(window, members, universe)
+        parts.append(part.rename(columns=lambda c, w=window.label: by_window(c, w)))
+    table = pd.concat(parts, axis=1).reset_index()
+    names = dict(labels or {})
+    table.insert(0, AS_OF, windows[0].end if windows else pd.NaT)
+    table.insert(2, LABEL, [names.get(key, key) for key in table[SECTOR]])
+    return table.assign(**{SHARES_OF: universe.name})
+
+
+def share_change(
+    window: Window, members: pd.DataFrame, universe: ShareUniverse = ALL
+) -> np.ndarray:
+    """Each sector's volume share of ``universe`` at the window's last row minus its first."""
+    membership = membership_matrix(members, window.panel.coins)
+    ends = window.volume[[0, -1]]
+    shares = shares_of_total(sector_totals(ends, membership), universe.mask(sector_keys(members)))
+    return shares[1] - shares[0]
 
 
 def contributions_table(window: Window, members: pd.DataFrame) -> pd.DataFrame:

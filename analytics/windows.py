@@ -60,11 +60,20 @@ def values_at(
 
 
 def forward_filled(first: np.ndarray, later: np.ndarray) -> np.ndarray:
-    """``first`` stacked on ``later``, each column's gaps filled with its last value above."""
-    stacked = np.vstack([first[None, :], later])
-    rows = np.where(np.isnan(stacked), 0, np.arange(len(stacked))[:, None])
+    """``first`` stacked on ``later``, each column's gaps filled with its last value above.
+
+    One output matrix and 32-bit row numbers: a year of hourly data for 1,000 coins needs
+    ~110 MB beside its input instead of ~210 MB."""
+    index_type = np.int32 if len(later) < np.iinfo(np.int32).max else np.int64
+    rows = np.where(np.isnan(later), -1, np.arange(len(later), dtype=index_type)[:, None])
     np.maximum.accumulate(rows, axis=0, out=rows)
-    return np.take_along_axis(stacked, rows, axis=0)
+    filled = np.empty((len(later) + 1, later.shape[1]))
+    filled[0] = first
+    unseen = rows < 0  # no observation yet in the window: the start value stands
+    np.maximum(rows, 0, out=rows)
+    filled[1:] = np.take_along_axis(later, rows, axis=0)
+    np.copyto(filled[1:], np.broadcast_to(first, later.shape), where=unseen)
+    return filled
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,8 @@ from analytics.rotation import (
     WEAKENING,
 )
 from analytics.schema import COIN_ID, MARKET_CAP, SECTOR, SYMBOL, TIMESTAMP
-from analytics.tables import CHANGE, SECTORS, TURNOVER
+from analytics.shares import DAY_START, SHARE_CHANGE
+from analytics.tables import CHANGE, CONTRIBUTION, SECTORS, TURNOVER
 from dashboard.labels import chart_text, method_label
 
 FONT = "'Source Sans Pro', 'Source Sans 3', 'Segoe UI', Helvetica, Arial, sans-serif"
@@ -91,7 +92,7 @@ def index_chart(
     title = f"Sector index · {method_label(method)}"
     subtitle = f"Base 100 at {start:%Y-%m-%d %H:%M} UTC"
     y_axis = _axis("Index level (base 100)")
-    layout = _layout(title, _time_axis(), y_axis, "x unified", style, subtitle)
+    layout = _fixed_margins(_layout(title, _time_axis(), y_axis, "x unified", style, subtitle))
     lines, notes = _event_marks(events, rows[TIMESTAMP], style)
     layout |= {"shapes": [_base_line(), *lines], "annotations": notes}
     return go.Figure(data=traces, layout=layout)
@@ -105,8 +106,11 @@ def share_chart(
     colors: Mapping[str, str],
     events: Sequence[Event] = (),
     style: ChartStyle = PAPER,
+    share_of: str = "Share of selected sectors",
 ) -> go.Figure:
-    """Stacked shares per sector over time (the rotation): where the volume or value sits."""
+    """Stacked shares per sector over time (the rotation): where the volume or value sits.
+    Sectors without a share (outside the share universe) are left out."""
+    rotation = rotation[rotation.groupby(SECTOR, sort=False)[column].transform("count") > 0]
     traces = [
         go.Scatter(
             x=series[TIMESTAMP],
@@ -120,8 +124,8 @@ def share_chart(
         )
         for sector, series in rotation.groupby(SECTOR, sort=False)
     ]
-    y_axis = _axis("Share of selected sectors") | {"tickformat": ".0%", "range": [0, 1]}
-    layout = _layout(title, _time_axis(), y_axis, "x unified", style)
+    y_axis = _axis(share_of) | {"tickformat": ".0%", "range": [0, 1]}
+    layout = _fixed_margins(_layout(title, _time_axis(), y_axis, "x unified", style))
     lines, notes = _event_marks(events, rotation[TIMESTAMP], style)
     layout |= {"shapes": lines, "annotations": notes}
     return go.Figure(data=traces, layout=layout)
@@ -210,37 +214,173 @@ def _quadrant_labels(style: ChartStyle) -> list[dict[str, Any]]:
     ]
 
 
-def _event_marks(
-    events: Sequence[Event], times: pd.Series, style: ChartStyle
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """Dashed vertical lines with labels for the events inside the charted time range."""
+EVENT_GAP_SHARE = 1 / 12  # events closer than this share of the time axis get another row
+EVENT_ROW_PX = 22  # between rows of marks: a mark is ~19 px high (11 px bold text, padding)
+
+
+def shown_events(events: Sequence[Event], times: pd.Series) -> list[tuple[int, Event]]:
+    """The events inside the charted time range with their numbers, oldest first. An event's
+    number is its place in the whole events list, so it is the same on every chart."""
     if times.empty:
-        return [], []
+        return []
     start, end = times.min(), times.max()
-    shown = [e for e in events if start <= e.timestamp <= end]
+    return [(n, e) for n, e in enumerate(events, start=1) if start <= e.timestamp <= end]
+
+
+def event_rows(stamps: Sequence[pd.Timestamp], span: pd.Timedelta) -> list[int]:
+    """A row per event so that two labels closer than ``EVENT_GAP_SHARE`` of the axis never
+    share one: the lowest row whose last label is far enough back, else a new row (greedy,
+    oldest first)."""
+    gap = span * EVENT_GAP_SHARE
+    last: list[pd.Timestamp] = []
+    rows = []
+    for stamp in stamps:
+        row = next((r for r, t in enumerate(last) if stamp - t >= gap), len(last))
+        last[row : row + 1] = [stamp]
+        rows.append(row)
+    return rows
+
+
+def event_key(events: Sequence[Event], times: pd.Series) -> str:
+    """'Events: 1 TRUMP launch (17 Jan) · 2 …': what each numbered event mark stands for."""
+    keys = [
+        f"{n} {e.label} ({e.timestamp:%d %b %H:%M} UTC)".replace(" 00:00 UTC", "")
+        for n, e in shown_events(events, times)
+    ]
+    return "Events: " + " · ".join(keys) if keys else ""
+
+
+def _event_marks(
+    events: Sequence[Event], times: pd.Series, style: ChartStyle, above: bool = False
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Dashed vertical lines, each topped by its number (``event_key`` says what it stands for;
+    hovering the number shows it too). Numbers of close events sit in rows below each other,
+    so no two labels overlap at any width: the rows depend on the time span, not the pixels.
+    ``above`` puts the numbers over the plot (rows stacked upwards), off a heatmap's cells."""
+    shown = shown_events(events, times)
+    if not shown:
+        return [], []
     line = {"color": MUTED_COLOR, "width": 1, "dash": "dash"}
     lines = [
         {"type": "line", "xref": "x", "yref": "paper", "x0": e.timestamp, "x1": e.timestamp}
         | {"y0": 0, "y1": 1, "line": line}
-        for e in shown
+        for _, e in shown
     ]
+    rows = event_rows([e.timestamp for _, e in shown], times.max() - times.min())
     notes = [
         {
-            "text": chart_text(e.label),
+            "text": f"<b>{n}</b>",
+            "hovertext": chart_text(e.label),
             "x": e.timestamp,
             "xref": "x",
             "y": 1,
+            "yshift": EVENT_ROW_PX * row * (1 if above else -1),
             "yref": "paper",
-            "textangle": -90,
-            "xanchor": "right",
-            "yanchor": "top",
+            "xanchor": "center",
+            "yanchor": "bottom" if above else "top",
             "showarrow": False,
             "bgcolor": style.label_background,
+            "borderpad": 2,
             "font": {"color": style.muted, "size": 11},
         }
-        for e in shown
+        for (n, e), row in zip(shown, rows, strict=True)
     ]
     return lines, notes
+
+
+def share_steps_heatmap(
+    steps: pd.DataFrame,
+    labels: Mapping[str, str],
+    events: Sequence[Event] = (),
+    style: ChartStyle = PAPER,
+    title: str = "Where the 24h volume went, day by day",
+) -> go.Figure:
+    """Sector × day: the change of each sector's volume share over each day, in points (green
+    gained share, red lost it). Sectors without any share (outside the universe) are left out."""
+    known = steps.groupby(SECTOR, sort=False)[SHARE_CHANGE].transform(lambda s: s.notna().any())
+    shown = steps[known]
+    grid = shown.pivot(index=SECTOR, columns=DAY_START, values=SHARE_CHANGE)
+    grid = grid.reindex(pd.unique(shown[SECTOR])) * 100
+    days = grid.columns
+    reach = max(float(abs(grid).max().max()), 1.0) if grid.notna().any().any() else 1.0
+    names = [_name(labels, sector) for sector in grid.index]
+    text = [[_points_text(v) for v in row] for row in grid.to_numpy()]
+    dates = [f"{d:%a %d %b}" for d in days]
+    heatmap = go.Heatmap(
+        z=grid.to_numpy(),
+        x=days + pd.Timedelta(hours=12),  # a cell spans its day
+        y=names,
+        zmin=-reach,
+        zmax=reach,
+        zmid=0.0,
+        colorscale=DIVERGING_SCALE,
+        showscale=False,  # the cells print their points
+        text=text,
+        texttemplate="%{text}",
+        textfont={"size": 11},
+        customdata=[dates for _ in names],
+        hovertemplate="%{y} · %{customdata}: %{z:+.1f} pts<extra></extra>",
+        xgap=1,
+        ygap=1,
+        hoverongaps=False,
+    )
+    x_axis = _axis("") | {"showgrid": False, "hoverformat": "%d %b", "tickformat": "%d %b"}
+    y_axis = _axis("") | {"autorange": "reversed", "showgrid": False}
+    subtitle = "Change in share points of each UTC day's volume vs the day before"
+    layout = _layout(title, x_axis, y_axis, "closest", style, subtitle)
+    centres = pd.Series(days + pd.Timedelta(hours=12))
+    lines, notes = _event_marks(events, centres, style, above=True)
+    rows = max((n["yshift"] // EVENT_ROW_PX + 1 for n in notes), default=0)
+    layout |= {
+        "shapes": lines,
+        "annotations": notes,
+        "height": 120 + 36 * len(names) + EVENT_ROW_PX * rows,
+        "margin": layout["margin"] | {"t": 70 + EVENT_ROW_PX * rows},
+    }
+    return go.Figure(data=[heatmap], layout=layout)
+
+
+def _points_text(points: float) -> str:
+    """A cell's share change printed only when it matters (1 point or more), e.g. '+13'."""
+    return f"{points:+.0f}" if pd.notna(points) and abs(points) >= 1 else ""
+
+
+def contributions_chart(
+    contributions: pd.DataFrame,
+    sector_label: str,
+    window: str,
+    style: ChartStyle = PAPER,
+) -> go.Figure:
+    """A waterfall of each member's contribution (cap weight at start × price move), largest
+    first, ending in their sum: the sector's buy-and-hold cap-weighted return."""
+    counted = contributions.dropna(subset=[CONTRIBUTION])
+    symbols = [chart_text(s) for s in counted[SYMBOL]]
+    total = float(counted[CONTRIBUTION].sum()) if not counted.empty else float("nan")
+    waterfall = go.Waterfall(
+        x=[*symbols, "Sector"],
+        y=[*counted[CONTRIBUTION], total],
+        measure=["relative"] * len(symbols) + ["total"],
+        texttemplate="%{y:+.2%}",
+        textposition="outside",
+        cliponaxis=False,
+        increasing={"marker": {"color": GAIN_COLOR}},
+        decreasing={"marker": {"color": LOSS_COLOR}},
+        totals={"marker": {"color": FALLBACK_COLOR}},
+        connector={"line": {"color": FALLBACK_COLOR, "width": 1, "dash": "dot"}},
+        hovertemplate="%{x}: %{y:+.2%}<extra></extra>",
+    )
+    left_out = len(contributions) - len(counted)
+    subtitle = (
+        "Cap weight at the window start × price move; the bars add up to "
+        f"{_hover_percent(total, '+')}"
+    )
+    if left_out:
+        subtitle += f" · {left_out} member(s) without a price or cap at the start left out"
+    y_axis = _axis(f"Contribution to the {window} return") | {"tickformat": ".0%"}
+    title = f"{chart_text(sector_label)}: contributions · {window}"
+    layout = _layout(title, _axis(""), y_axis, "closest", style, subtitle)
+    layout |= {"showlegend": False}
+    return go.Figure(data=[waterfall], layout=layout)
 
 
 def movers_chart(
@@ -484,6 +624,22 @@ def _layout(
         "xaxis": _painted(x_axis, style),
         "yaxis": _painted(y_axis, style),
     }
+
+
+TIME_CHART_MARGIN = {"l": 72, "r": 16, "t": 76, "b": 112}
+
+
+def _fixed_margins(layout: dict[str, Any]) -> dict[str, Any]:
+    """The layout with fixed margins instead of automatic ones, for the charts every rerun
+    redraws: each automatic margin makes plotly draw the chart again until the margins settle,
+    which doubled the rerun in the browser. Room for the title and subtitle on top, the tick
+    labels and axis title on the left, and the axis title and a legend of up to three rows at
+    the bottom (a phone wraps four sectors into two)."""
+    title = layout["title"] | {"automargin": False, "y": 1, "yanchor": "top", "pad": {"t": 8}}
+    axes = {
+        name: layout[name] | {"automargin": False} for name in ("xaxis", "yaxis") if layout[name]
+    }
+    return layout | axes | {"title": title, "margin": TIME_CHART_MARGIN}
 
 
 def _axis(title: str) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from aisector.baskets import (
 from aisector.errors import ConfigError
 from aisector.sectors import SectorBook
 from analytics.index import CAPPED_CAP_WEIGHTED, METHODS
+from analytics.shares import ALL_SECTORS, ROTATION_UNIVERSE
 from analytics.windows import WINDOWS
 from dashboard.labels import method_label
 from dashboard.selection import DEFAULT_METHOD, DEFAULT_WINDOW, Selection
@@ -53,9 +54,25 @@ def sidebar(book: SectorBook, symbols: Mapping[str, str]) -> Selection:
             help="How members are weighted in the sector index (see Methodology).",
         )
         max_weight = _max_weight() if method == CAPPED_CAP_WEIGHTED else None
+        shares_of = _shares_of(book)
         basket = _basket(book, symbols)
     shown = (*sectors, basket.key) if basket else tuple(sectors)
-    return Selection(shown, window or DEFAULT_WINDOW, method, max_weight, basket)
+    return Selection(shown, window or DEFAULT_WINDOW, method, max_weight, basket, shares_of)
+
+
+def _shares_of(book: SectorBook) -> str:
+    """Shares of the rotation universe, or (toggled on) of every sector shown."""
+    groups = ", ".join(book.labels()[key] for key in book.benchmark_groups())
+    included = st.toggle(
+        f"Count {groups or 'benchmark groups'} in shares",
+        value=False,
+        key="shares_include_benchmark",
+        disabled=not groups,
+        help="Off: volume and market-cap shares are of the rotation universe, the sectors "
+        'shown minus the benchmark groups (role = "benchmark" in the sectors file). '
+        "On: of every sector shown, as in the default CSV export.",
+    )
+    return ALL_SECTORS if included else ROTATION_UNIVERSE
 
 
 def _max_weight() -> float:

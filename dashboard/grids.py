@@ -17,7 +17,7 @@ from analytics.index import METHODS
 from analytics.schema import COIN_ID, MARKET_CAP, PRICE, SYMBOL, VOLUME
 from analytics.sector_stats import COUNTED, MARKET_CAP_CHANGE, MEMBERS, return_column
 from analytics.shares import VOLUME_SHARE
-from analytics.tables import CHANGE, LABEL, SECTORS, TURNOVER
+from analytics.tables import CHANGE, LABEL, SECTORS, TURNOVER, VOLUME_SHARE_CHANGE, by_window
 from analytics.windows import WINDOWS
 from dashboard.formatting import MISSING, percent, signed_percent, usd_compact, usd_price
 from dashboard.labels import markdown_text, method_label, sector_names
@@ -54,6 +54,33 @@ def token_grid(tokens: pd.DataFrame, labels: Mapping[str, str]) -> Styler:
         .map(_sign_color, subset=list(moves.values()))
         .hide(axis="index")
     )
+
+
+def windows_grid(table: pd.DataFrame, method: str) -> Styler:
+    """Each sector's market-cap change, ``method`` index return and volume-share change (in
+    points) over 24h, 7d and 30d side by side; numeric under the Styler, so it sorts by value."""
+    names = {LABEL: "Sector"}
+    for w in WINDOWS:
+        names |= {
+            by_window(MARKET_CAP_CHANGE, w): f"Mkt cap {w}",
+            by_window(return_column(method), w): f"Index {w}",
+            by_window(VOLUME_SHARE_CHANGE, w): f"Vol. share {w}",
+        }
+    names = {column: name for column, name in names.items() if column in table}
+    shown = table[list(names)].rename(columns=names)
+    moves = [n for c, n in names.items() if c != LABEL and VOLUME_SHARE_CHANGE not in c]
+    points = [n for c, n in names.items() if VOLUME_SHARE_CHANGE in c]
+    formats = dict.fromkeys(moves, signed_percent) | dict.fromkeys(points, share_points)
+    return (
+        shown.style.format(formats, na_rep=MISSING)
+        .map(_sign_color, subset=[*moves, *points])
+        .hide(axis="index")
+    )
+
+
+def share_points(change: float) -> str:
+    """A change of share as signed points, e.g. 0.0508 -> '+5.1 pts'."""
+    return MISSING if pd.isna(change) else f"{change * 100:+.1f} pts"
 
 
 def movers_table(movers: pd.DataFrame, window: str, labels: Mapping[str, str]) -> pd.DataFrame:

@@ -46,3 +46,13 @@ def chart_text(text: object) -> str:
     """Data text for a plotly chart: plotly reads ``<b>``, ``<a href>`` and ``<br>`` in names,
     labels and hover text as markup, and shows ``&lt;`` ``&gt;`` ``&amp;`` as the characters."""
     return html.escape(str(text), quote=False)
+
+
+def share_universe_text(
+    excluded: tuple[str, ...], labels: dict[str, str], in_text: bool = False
+) -> str:
+    """What a share is of, for axis titles and captions: 'Share of the sectors shown, without
+    Majors' (the rotation universe) or 'Share of the sectors shown'; lower-case ``in_text``."""
+    left_out = [labels[key] for key in excluded if key in labels]
+    text = "share of the sectors shown" if in_text else "Share of the sectors shown"
+    return f"{text}, without {', '.join(left_out)}" if left_out else text

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
+from dashboard.formatting import MISSING
 from dashboard.labels import markdown_text
+
+if TYPE_CHECKING:
+    from pandas.io.formats.style import Styler
 
 PLOTLY_CONFIG = {"displaylogo": False, "modeBarButtonsToRemove": ["lasso2d", "select2d"]}
 
@@ -22,6 +28,11 @@ def table(text: pd.DataFrame) -> None:
     st.table(text, hide_index=True, border="horizontal")
 
 
+def grid(styled: Styler) -> None:
+    """A sortable numeric table (a ``grids`` Styler): missing cells read "—"."""
+    st.dataframe(styled, hide_index=True, placeholder=MISSING, height="content")
+
+
 def what_moved(headline: str, sentences: tuple[str, ...]) -> None:
     """The plain-language summary the report also uses; token names are escaped, never markup."""
     bullets = "\n".join(f"- {markdown_text(sentence)}" for sentence in sentences)
@@ -29,7 +40,8 @@ def what_moved(headline: str, sentences: tuple[str, ...]) -> None:
 
 
 def notes(lines: list[str]) -> None:
-    """Small grey lines under a table, e.g. why a figure is "—"."""
+    """Small grey lines under a table, e.g. why a figure is "—"; empty lines are dropped."""
+    lines = [line for line in lines if line]
     if lines:
         st.caption("  \n".join(lines))
 

@@ -76,7 +76,7 @@ def test_relative_rotation_page_draws_its_graph(page) -> None:
 
 @pytest.mark.parametrize(
     ("link", "heading", "charts"),
-    [("Tokens", "Tokens", 3), ("Flows", "Flows", 3), ("Sector breakdown", "Sector breakdown", 0)],
+    [("Tokens", "Tokens", 3), ("Flows", "Flows", 3), ("Sector breakdown", "Sector breakdown", 1)],
 )
 def test_every_other_page_renders_without_an_exception(page, link, heading, charts) -> None:
     page.wait_for_selector(CHART, timeout=RENDER_TIMEOUT_MS)

@@ -32,7 +32,7 @@ DRAWN_CHARTS = "[...document.querySelectorAll('.js-plotly-plot')].filter((e) => 
 PAGES = [  # url path, page heading, plotly charts on it
     ("", "Sector rotation", 3),
     ("rotation_graph", "Relative rotation", 1),
-    ("breakdown", "Sector breakdown", 0),
+    ("breakdown", "Sector breakdown", 1),
     ("tokens", "Tokens", 3),
     ("flows", "Flows", 3),
     ("methodology", "Methodology", 0),
@@ -78,9 +78,9 @@ CHART_BOXES = """() => [...document.querySelectorAll('[data-testid=stPlotlyChart
     heading: box('.infolayer .g-gtitle'),
   };
 })"""
-# The computed colours of the page and of the text and lines of the first chart.
+# The computed colours of the page and of the text and lines of the first line chart.
 COLOURS = """() => {
-  const chart = document.querySelector('.js-plotly-plot');
+  const chart = [...document.querySelectorAll('.js-plotly-plot')].find((e) => e.querySelector('.scatterlayer .js-line'));
   const fills = (selector) => [...chart.querySelectorAll(selector)].map((e) => getComputedStyle(e).fill);
   return {
     background: getComputedStyle(document.querySelector('.stApp')).backgroundColor,

@@ -69,9 +69,15 @@ def test_rotation_page_shows_badge_cards_and_charts(offline: AppTest) -> None:
     assert OFFLINE_LABEL in markdown_text(offline)
     assert "2025-01-22 00:00 UTC" in markdown_text(offline)
     assert len(offline.metric) == 4  # one card per sector of the default sectors file
-    assert len(plotly_charts(offline)) == 3  # index, volume share, market-cap share
+    # the 30-day share-change heatmap, index, volume share, market-cap share
+    assert [c.key for c in plotly_charts(offline)] == [
+        "share_steps",
+        "index_chart",
+        "shares",  # volume or market-cap share, switched in a fragment
+    ]
     assert {b.key for b in offline.get("download_button")} == {
         "download_sectors",
+        "download_sectors-by-window",
         "download_index",
         "download_rotation",
     }
@@ -161,7 +167,8 @@ def test_flows_page_shows_cap_change_shares_and_the_estimated_sankey(offline: Ap
     assert not offline.error
     bars, shares, sankey = (figure_of(c) for c in plotly_charts(offline))
     assert bars.data[0].type == "bar"
-    assert len(shares.data) == 4  # one stacked market-cap share per sector
+    # one stacked market-cap share per sector of the rotation universe (Majors left out)
+    assert [t.name for t in shares.data] == ["AI agents", "AI infrastructure", "Meme"]
     assert sankey.data[0].type == "sankey"
     assert "estimate" in sankey.layout.title.text
     assert "pro rata" in "\n".join(c.value for c in offline.caption)
@@ -257,10 +264,12 @@ def test_relative_rotation_tail_and_benchmark_can_change(offline: AppTest) -> No
 def test_index_and_share_charts_mark_the_shipped_events_in_range(offline: AppTest) -> None:
     offline.segmented_control(key="window").set_value("7d").run()
     figures = [figure_of(chart) for chart in plotly_charts(offline)]
-    for figure in figures:
-        labels = [note.text for note in figure.layout.annotations]
+    for figure in figures:  # numbered marks, the label on hover and in the key below
+        labels = [note.hovertext for note in figure.layout.annotations]
         assert "MELANIA launch" in labels
         assert "Stargate announced" in labels
+    key = [c.value for c in offline.caption if "MELANIA" in c.value]
+    assert key and all("2 MELANIA launch (19 Jan)" in k for k in key)
 
 
 def test_sector_breakdown_reconciles_members_with_the_methods(offline: AppTest) -> None:
@@ -327,13 +336,14 @@ def test_picking_coins_adds_a_basket_sector_to_the_rotation_page(offline: AppTes
     assert len(offline.metric) == 5
     assert offline.metric[4].value == basket_return(("pippin", "ai-rig-complex"))
     assert "My basket" in markdown_text(offline)
-    assert "shares are of the 5 sectors shown" in offline.caption[0].value
+    assert "share of the sectors shown, without Majors" in offline.caption[0].value
     sector_table = offline.table[0].value
     assert "My basket" in sector_table.to_string()
-    _, volume, _ = (figure_of(c) for c in plotly_charts(offline))
+    _, _, volume = (figure_of(c) for c in plotly_charts(offline))
     colors = {trace.name: trace.line.color for trace in volume.data}
     assert colors["My basket"] == BASKET_COLORS[0]
-    assert len(set(colors.values())) == 5  # a colour of its own
+    assert len(set(colors.values())) == 4  # a colour of its own (Majors is out of the shares)
+    assert "Majors" not in colors
     pick_basket(offline, ["bittensor"])  # new coins: the views are recomputed, not reused
     assert offline.metric[4].value == basket_return(("bittensor",))
 

@@ -6,7 +6,7 @@ from analytics.index import CAP_WEIGHTED, EQUAL_WEIGHTED, VOLUME_WEIGHTED
 from analytics.schema import SECTOR, SYMBOL
 from analytics.sector_stats import MARKET_CAP_CHANGE, return_column
 from analytics.tables import CHANGE, CONTRIBUTION, WEIGHT_AT_START
-from dashboard import context
+from dashboard import charts, context, show
 from dashboard.downloads import csv_button
 from dashboard.formatting import MISSING, signed_percent, utc_time
 from dashboard.labels import method_label
@@ -34,6 +34,8 @@ for column, (measure, name) in zip(st.columns(len(MEASURES)), MEASURES.items(), 
     column.metric(f"{name} · {window}", signed_percent(summary[measure]))
 
 members = views.contributions[views.contributions[SECTOR] == sector]
+waterfall = charts.contributions_chart(members, labels.get(sector, sector), window, charts.APP)
+show.chart(waterfall, "contributions_chart")
 st.dataframe(
     members[[SYMBOL, WEIGHT_AT_START, CHANGE, CONTRIBUTION]],
     column_config={

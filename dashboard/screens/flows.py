@@ -2,10 +2,12 @@
 
 import streamlit as st
 
+from analytics.schema import TIMESTAMP
 from analytics.shares import MARKET_CAP_SHARE
 from dashboard import cache, charts, context, show
 from dashboard.downloads import csv_button
 from dashboard.formatting import utc_time
+from dashboard.labels import markdown_text, share_universe_text
 
 page = context.current()
 context.require_sectors(page)
@@ -24,10 +26,12 @@ csv_button(views.cap_changes, "cap_changes", window, data)
 
 title = "Market-cap share by sector"
 events = cache.market_events(page.book, page.launch.events)
+share_of = share_universe_text(views.shares_of.excluded, labels)
 cap_share = charts.share_chart(
-    views.rotation, MARKET_CAP_SHARE, title, labels, colors, events, charts.APP
+    views.rotation, MARKET_CAP_SHARE, title, labels, colors, events, charts.APP, share_of
 )
 show.chart(cap_share, "cap_share")
+show.notes([markdown_text(charts.event_key(events, views.rotation[TIMESTAMP]))])
 
 st.subheader("Where the volume share went (estimate)")
 if views.flows.empty:
@@ -38,6 +42,6 @@ else:
 st.caption(
     "Estimate, not observed transfers: each sector that lost 24h-volume share between the window's "
     "first and last hour has its lost share points split over the sectors that gained share, in "
-    "proportion to their gains (pro rata). Shares are of the sectors shown."
+    f"proportion to their gains (pro rata). {share_of}."
 )
 csv_button(views.flows, "flows", window, data)
