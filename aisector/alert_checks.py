@@ -34,7 +34,6 @@ from analytics.shares import VOLUME_SHARE, sector_shares
 from analytics.tables import CHANGE, LABEL, rotation_table, sectors_table, tokens_table
 from analytics.windows import Window, resolve_window
 
-BENCHMARK_ROLE = "benchmark"
 # A figure equal to its threshold at the shown precision crosses it: a market cap down exactly
 # 10% is "±10% or more" although float arithmetic may give 0.0999999999.
 _FLOAT_SLACK = 1e-9
@@ -67,9 +66,10 @@ def crosses(value: float, threshold: float) -> bool:
 
 
 def rotation_universe(book: SectorBook) -> tuple[str, ...]:
-    """The sectors whose volume shares rotate: all of them but benchmark groups (a ``role``
-    that sectors files may give; a file without roles rotates among every sector)."""
-    return tuple(s.key for s in book.sectors if getattr(s, "role", None) != BENCHMARK_ROLE)
+    """The sectors whose volume shares rotate: all of them but benchmark groups (a file without
+    roles rotates among every sector)."""
+    groups = set(book.benchmark_groups())
+    return tuple(s.key for s in book.sectors if s.key not in groups)
 
 
 def evaluate(
@@ -254,15 +254,15 @@ class _Tables:
         return self._once(("shares", end, window), lambda: self._shares(resolved))
 
     def _shares(self, resolved: Window) -> pd.DataFrame:
-        universe = self.members[self.members[SECTOR].isin(rotation_universe(self.book))]
+        keys = rotation_universe(self.book)  # benchmark groups have no share to shift
+        universe = self.members[self.members[SECTOR].isin(keys)]
         shares = sector_shares(resolved, universe).pivot(
             index=SECTOR, columns=TIMESTAMP, values=VOLUME_SHARE
         )
-        keys = [s.key for s in self.book.sectors]
         table = pd.DataFrame(
             {
-                SHARE_START: shares[resolved.stamps[0]].reindex(keys),
-                SHARE_END: shares[resolved.stamps[-1]].reindex(keys),
+                SHARE_START: shares[resolved.stamps[0]].reindex(list(keys)),
+                SHARE_END: shares[resolved.stamps[-1]].reindex(list(keys)),
             }
         )
         table = table.rename_axis(SECTOR).reset_index()

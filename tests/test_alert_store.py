@@ -87,8 +87,8 @@ def test_processes_checking_at_once_send_each_alert_once(url):
         outputs = [run.communicate(timeout=120) for run in runs]
     assert [run.returncode for run in runs] == [0, 0, 0], outputs
     printed = [line for out, _ in outputs for line in out.splitlines()]
-    assert len(printed) == 5 == len(hook.posts)  # 22 Jan: sector move, 4 token moves
-    assert len({p["body"]["title"] for p in hook.posts}) == 5
+    assert len(printed) == 7 == len(hook.posts)  # 22 Jan: sector move, 2 share shifts, 4 tokens
+    assert len({p["body"]["title"] for p in hook.posts}) == 7
 
 
 def test_a_store_from_before_alerts_gains_the_alerts_tables_keeping_its_rows(url, monkeypatch):

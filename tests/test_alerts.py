@@ -74,9 +74,12 @@ def test_offline_replay_sends_the_january_alerts_once_each(tmp_path, offline):
         fired = replay(url, (hook.url(),), offline)
         messages = hook.messages()
         assert len(messages) == len(fired) == len(set(messages))
-        meme_17 = only(messages, "Meme volume share +5.4 points over the 24h to 18 Jan 00:00 UTC")
-        assert "(7.0% → 12.4% of the rotation universe's 24h volume" in meme_17
-        only(messages, "Meme volume share +22.0 points over the 24h to 19 Jan 00:00 UTC")
+        meme_17 = only(messages, "Meme volume share +13.3 points over the 24h to 18 Jan 00:00 UTC")
+        assert "(73.1% → 86.4% of the rotation universe's 24h volume" in meme_17
+        only(messages, "AI agents volume share -8.5 points over the 24h to 18 Jan 00:00 UTC")
+        only(messages, "Meme volume share +10.7 points over the 24h to 19 Jan 00:00 UTC")
+        only(messages, "AI agents volume share +5.1 points over the 24h to 22 Jan 00:00 UTC")
+        assert not [m for m in messages if "Majors volume share" in m]  # a benchmark group
         only(messages, "AI agents -11.92% over the 24h to 20 Jan 00:00 UTC")
         cap_fall = only(messages, "AI agents -10.00% over the 24h to 21 Jan 00:00 UTC")
         assert "market cap -10.00%, 12/12 members priced" in cap_fall
@@ -105,7 +108,7 @@ def test_alert_command_prints_sends_once_and_stays_quiet_the_second_time(tmp_pat
         third = capsys.readouterr()
     assert "AI agents -10.00% over the 24h to 21 Jan 00:00 UTC" in first.out
     lines = second.out.splitlines()
-    assert len(lines) == 6 == len(hook.posts) - len(first.out.splitlines())
+    assert len(lines) == 8 == len(hook.posts) - len(first.out.splitlines())
     assert lines[0] == (
         "2025-01-22 00:00 UTC sector-move-24h: AI agents +10.47% over the 24h to 22 Jan 00:00 UTC "
         "(cap-weighted; market cap +10.47%, 12/12 members priced; threshold ±10%) [sent]"
@@ -143,7 +146,7 @@ def test_a_failing_receiver_is_retried_recorded_and_the_command_still_succeeds(
     out, err = capsys.readouterr()
     assert code == 0
     alerts = out.splitlines()
-    assert len(alerts) == 5
+    assert len(alerts) == 7
     assert all(line.endswith(" [failed: target #1: failed after 3 attempts (Failed to send JSON "
                "POST notification: Internal server error., error=500.)]") for line in alerts)  # fmt: skip
     assert len(hook.posts) == 3 * len(alerts)
@@ -218,13 +221,13 @@ def test_the_rotation_page_shows_the_alert_count_and_each_rule_that_fired(
     url = f"sqlite:///{tmp_path / 'store.sqlite'}"
     with open_store(url) as store:
         done = check_and_notify(store, data, book, rules, None, pd.Timestamp("2025-01-22T00:00Z"))
-    assert len(done.alerts) == 5
+    assert len(done.alerts) == 7
     monkeypatch.setenv("AISECTOR_STORE", url)
     page = start(monkeypatch, "--source", "offline")
     assert not page.exception
     markdown = [str(m.value) for m in page.markdown]
-    assert ":orange-badge[:material/notifications: 5 recent alerts]" in markdown
-    (listed,) = [e for e in page.expander if e.label == "Recent alerts (5)"]
+    assert ":orange-badge[:material/notifications: 7 recent alerts]" in markdown
+    (listed,) = [e for e in page.expander if e.label == "Recent alerts (7)"]
     text = "\n".join(str(m.value) for m in listed.markdown).replace("\\", "")  # unescaped
     assert "2025-01-22 00:00 UTC · sector-move-24h · AI agents +10.47% over the 24h" in text
     assert text.count("token-move-24h") == 4 and "· not sent" in text
@@ -240,10 +243,10 @@ def test_the_report_lists_recent_alerts_and_is_posted_with_the_page_attached(tmp
     assert "report not announced" not in capsys.readouterr().err
     folder = out / "2025-01-22T0000Z"
     summary = (folder / "summary.md").read_text(encoding="utf-8")
-    assert "## Recent alerts (5)" in summary
+    assert "## Recent alerts (7)" in summary
     assert "- 2025-01-22 00:00 UTC · sector-move-24h · AI agents +10.47% over" in summary
     page = (folder / "report.html").read_text(encoding="utf-8")
-    assert "<h2>Recent alerts (5)</h2>" in page and "sector-move-24h · AI agents +10.47%" in page
+    assert "<h2>Recent alerts (7)</h2>" in page and "sector-move-24h · AI agents +10.47%" in page
     (post,) = hook.posts
     assert post["body"]["title"] == "AI-token sector snapshot · 2025-01-22 00:00 UTC"
     assert post["body"]["message"].startswith("# AI-token sector snapshot")
