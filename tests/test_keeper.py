@@ -199,22 +199,11 @@ def test_collect_leaves_a_store_whose_lease_another_holds(sqlite_url, capsys):
         assert store.read().empty
 
 
-def test_collect_every_runs_rounds_until_sigterm_then_gives_the_lease_up(sqlite_url):
-    command = [
-        sys.executable,
-        "-c",
-        CLI,
-        "collect",
-        "--source",
-        "offline",
-        "--backfill",
-        "2",
-        "--every",
-        "1s",
-        "--store",
-        sqlite_url,
-    ]
-    worker = subprocess.Popen(
+def collect_every(store: str, *options: str) -> subprocess.Popen:
+    """``aisector collect --source offline --backfill 2 --every 1s`` as a process of its own."""
+    command = [sys.executable, "-c", CLI, "collect", "--source", "offline", "--backfill", "2"]
+    command += ["--every", "1s", "--store", store, *options]
+    return subprocess.Popen(
         command,
         cwd=ROOT,
         stdout=subprocess.PIPE,
@@ -222,6 +211,10 @@ def test_collect_every_runs_rounds_until_sigterm_then_gives_the_lease_up(sqlite_
         text=True,
         env={**os.environ, "PYTHONUNBUFFERED": "1"},
     )
+
+
+def test_collect_every_runs_rounds_until_sigterm_then_gives_the_lease_up(sqlite_url):
+    worker = collect_every(sqlite_url)
     rounds = [worker.stdout.readline() for _ in range(3)]
     worker.send_signal(signal.SIGTERM)
     out, err = worker.communicate(timeout=60)
@@ -274,16 +267,7 @@ def test_a_keeper_whose_lease_is_taken_over_stops_its_round_and_then_only_reads(
 
 def test_collect_every_checks_the_alert_rules_after_each_round_and_sends_once(sqlite_url):
     with receiver() as hook:
-        command = [sys.executable, "-c", CLI, "collect", "--source", "offline", "--backfill", "2"]
-        command += ["--every", "1s", "--store", sqlite_url, "--notify", hook.url()]
-        worker = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
-        )
+        worker = collect_every(sqlite_url, "--notify", hook.url())
         lines = [worker.stdout.readline() for _ in range(8)]
         worker.send_signal(signal.SIGTERM)
         out, err = worker.communicate(timeout=60)
