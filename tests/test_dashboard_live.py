@@ -52,7 +52,8 @@ def running_collectors(store: str) -> list[background.BackgroundCollector]:
 
 def index_stamps(at: AppTest) -> list[pd.DatetimeIndex]:
     """Each sector line's timestamps on the Rotation page's index chart."""
-    figure = figure_of(plotly_charts(at)[0])
+    figures = [figure_of(chart) for chart in plotly_charts(at)]
+    (figure,) = [f for f in figures if f.layout.title.text.startswith("Sector index")]
     return [pd.DatetimeIndex(pd.to_datetime(trace.x, utc=True)) for trace in figure.data]
 
 
