@@ -47,6 +47,11 @@ class CollectableSource(MarketSource, Protocol):
         """Current quotes as tidy rows; None when the source has no "now" (a file)."""
         ...
 
+    def leave_calls(self, calls: float) -> None:
+        """Leave ``calls`` a minute of the upstream budget to other clients (the dashboard's
+        viewers, beside its collector)."""
+        ...
+
 
 DEFAULT_HISTORY_CHUNK = pd.Timedelta(days=90)
 DEFAULT_HISTORY_STEP = pd.Timedelta(hours=1)
@@ -95,6 +100,9 @@ class HistoryOnly(WrappedSource):
         """No current quotes: a file's newest row is history, not "now"."""
         return None
 
+    def leave_calls(self, calls: float) -> None:
+        """No upstream, no budget to share."""
+
 
 def collectable(source: MarketSource) -> CollectableSource:
     """``source`` as a collector reads it: itself when it offers quotes and limits, else history
@@ -134,6 +142,10 @@ class QuoteSource(ABC, CollectableSource):
     def requests_made(self) -> int:
         """Upstream requests so far, retries included (the collector reports them)."""
         return self.http.requests_made
+
+    def leave_calls(self, calls: float) -> None:
+        """Leave ``calls`` a minute of this upstream's budget to other clients."""
+        self.http.leave_calls(calls)
 
     @property
     def history_not_found(self) -> Set[str]:

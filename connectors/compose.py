@@ -77,6 +77,9 @@ class AliasedLiveSource(AliasedSource, CollectableSource):
     def requests_made(self) -> int:
         return self.inner.requests_made
 
+    def leave_calls(self, calls: float) -> None:
+        self.inner.leave_calls(calls)
+
     @property
     def history_not_found(self) -> Set[str]:
         """The inner source's "not found" coins, under our ids."""
@@ -138,6 +141,10 @@ class DexFallback(CollectableSource):
     def requests_made(self) -> int:
         """Upstream requests of both sources so far."""
         return self.primary.requests_made + self.dex.requests_made
+
+    def leave_calls(self, calls: float) -> None:
+        """Viewers ask CoinGecko; GeckoTerminal's budget is the collector's alone."""
+        self.primary.leave_calls(calls)
 
     @property
     def history_not_found(self) -> Set[str]:

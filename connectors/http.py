@@ -138,6 +138,13 @@ class HttpClient:
     sleep: Sleep = time.sleep
     requests_made: int = 0  # upstream requests so far, retries included
 
+    def leave_calls(self, calls: float) -> None:
+        """Leave ``calls`` a minute of the budget to other clients of the same plan (at least one
+        call a minute stays ours)."""
+        if self.budget is not None:
+            per_minute = max(self.budget.per_minute - calls, 1.0)
+            self.budget = CallBudget(per_minute, self.budget.clock, self.budget.sleep)
+
     def call(self, fetch: Callable[[], T], url: str | None = None) -> T:
         """``fetch()`` within the budget, retried while the failure is transient and the wait short;
         ``url``, what ``fetch`` asks for, names the endpoint when its body cannot be decoded."""

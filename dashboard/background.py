@@ -40,9 +40,8 @@ from aisector.keeper import Keeper, holder_name
 from aisector.notify import notify_urls
 from aisector.sectors import SectorBook
 from aisector.settings import redact
-from connectors.base import MarketSource
+from connectors.base import CollectableSource, MarketSource, collectable
 from connectors.compose import with_dex_fallback
-from connectors.http import CallBudget
 from connectors.registry import open_source
 from store import open_store
 
@@ -138,14 +137,10 @@ class BackgroundCollector:
 
 def collector_source(
     spec: str, book: SectorBook, secrets: Mapping[str, Any] | None
-) -> MarketSource:
+) -> CollectableSource:
     """The collector's own live source, its budget short of what the viewers use."""
-    source = with_dex_fallback(open_source(spec, secrets), book, secrets=secrets)
-    http = getattr(getattr(source, "primary", source), "http", None)
-    budget = getattr(http, "budget", None)
-    if budget is not None:
-        per_minute = max(budget.per_minute - VIEWER_CALLS, 1.0)
-        http.budget = CallBudget(per_minute, budget.clock, budget.sleep)
+    source = collectable(with_dex_fallback(open_source(spec, secrets), book, secrets=secrets))
+    source.leave_calls(VIEWER_CALLS)
     return source
 
 

@@ -263,3 +263,14 @@ def test_parse_retry_after_dates(clock):
 def test_translate_failure_of_an_unknown_exception_is_a_plain_source_error():
     error = translate_failure(requests.exceptions.TooManyRedirects("loop"), "Upstream")
     assert type(error) is SourceError and "loop" in str(error)
+
+
+def test_leaving_calls_to_other_clients_shrinks_the_budget_but_keeps_one_call():
+    client = HttpClient("test", requests.Session(), budget=CallBudget(30))
+    client.leave_calls(2)
+    assert client.budget.per_minute == 28
+    client.leave_calls(100)
+    assert client.budget.per_minute == 1
+    unbudgeted = HttpClient("test", requests.Session())
+    unbudgeted.leave_calls(2)
+    assert unbudgeted.budget is None
