@@ -34,13 +34,13 @@ import pandas as pd
 import psutil
 from playwright.async_api import Browser, async_playwright
 
-from aisector.sectors import load_sectors
+from aisector.core.sectors import load_sectors
 from dashboard.cache import MARKET_TTL
 from tests.fault_server import FaultServer, market_rows
 from tests.headless import CHART, CHROMIUM_ARGS, free_port, wait_until_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
-CLI = "import sys; from aisector.cli import main; sys.exit(main())"
+CLI = "import sys; from aisector.apps.cli import main; sys.exit(main())"
 # --no-collect: this measures what the viewers ask; the collector is timed and counted in
 # benchmarks/time_to_full_charts.py
 DASHBOARD = [sys.executable, "-c", CLI, "dashboard", "--source", "coingecko", "--no-collect"]

@@ -22,14 +22,14 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from analytics.index import METHODS, index_levels
-from analytics.membership import membership_matrix
-from analytics.moves import token_moves
-from analytics.panel import market_matrix, market_panel
-from analytics.schema import MARKET_CAP
-from analytics.sector_stats import sector_summary
-from analytics.shares import sector_shares, sector_totals
-from analytics.windows import Window, resolve_window
+from aisector.analytics.index import METHODS, index_levels
+from aisector.analytics.membership import membership_matrix
+from aisector.analytics.moves import token_moves
+from aisector.analytics.panel import market_matrix, market_panel
+from aisector.analytics.sector_stats import sector_summary
+from aisector.analytics.shares import sector_shares, sector_totals
+from aisector.analytics.windows import Window, resolve_window
+from aisector.core.schema import MARKET_CAP
 from connectors.simulation import generic_sector_members
 
 GENERATE = """

@@ -17,8 +17,8 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from aisector.store import Origin, open_store
 from connectors.simulation import simulate_generic_market
-from store import Origin, open_store
 from tests.store_backends import Cluster, server_binaries
 
 COINS = 200  # a market as wide as a big sectors file

@@ -31,9 +31,9 @@ import plotly.io as pio
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from aisector.sectors import load_sectors
+from aisector.core.sectors import load_sectors
+from aisector.store import open_existing
 from dashboard import background, cache, refresh
-from store import open_existing
 from tests.fault_server import FaultServer
 from tests.test_live_cli import ROWS
 

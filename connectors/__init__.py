@@ -1,2 +1,2 @@
-"""Data sources. Each returns the tidy market frame of ``analytics.schema``; nothing downstream
+"""Data sources. Each returns the tidy market frame of ``aisector.core.schema``; nothing downstream
 knows where the data came from."""

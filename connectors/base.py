@@ -8,13 +8,13 @@ from typing import Protocol, runtime_checkable
 
 import pandas as pd
 
-from analytics.schema import validate_market_frame
+from aisector.core.schema import validate_market_frame
 from connectors.http import HttpClient
 from connectors.payload import history_range, with_lookbacks
 
 
 class MarketSource(Protocol):
-    """A source of market data in the tidy frame of ``analytics.schema``."""
+    """A source of market data in the tidy frame of ``aisector.core.schema``."""
 
     name: str  # short id written into every frame's ``source`` column and every export
     label: str  # what the UI badge and export provenance say, e.g. "offline – simulated market"

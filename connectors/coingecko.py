@@ -22,9 +22,9 @@ from typing import Any, Literal
 import pandas as pd
 from pycoingecko import CoinGeckoAPI
 
-from aisector.errors import BadPayload, NotFound
-from aisector.settings import read_positive_number, read_setting, redact
-from analytics.schema import (
+from aisector.core.errors import BadPayload, NotFound
+from aisector.core.periods import tolerance_for
+from aisector.core.schema import (
     COIN_ID,
     MARKET_CAP,
     PRICE,
@@ -33,7 +33,7 @@ from analytics.schema import (
     TIMESTAMP,
     VOLUME,
 )
-from analytics.windows import tolerance_for
+from aisector.core.settings import read_positive_number, read_setting, redact
 from connectors.base import QuoteSource
 from connectors.http import (
     Clock,

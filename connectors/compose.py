@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from aisector.sectors import Alias, SectorBook
-from analytics.schema import COIN_ID, TIMESTAMP, validate_market_frame
+from aisector.core.schema import COIN_ID, TIMESTAMP, validate_market_frame
+from aisector.core.sectors import Alias, SectorBook
 from connectors.base import CollectableSource, MarketSource, WrappedSource
 from connectors.payload import history_range, missing_from
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from aisector.errors import BadPayload, ConfigError
-from analytics.schema import SOURCE, validate_market_frame
+from aisector.core.errors import BadPayload, ConfigError
+from aisector.core.schema import SOURCE, validate_market_frame
 from connectors.base import clip_to_range
 
 

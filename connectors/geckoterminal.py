@@ -18,10 +18,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from aisector.errors import BadPayload, NotFound
-from aisector.sectors import DexToken
-from aisector.settings import read_positive_number, read_setting, redact
-from analytics.schema import (
+from aisector.core.errors import BadPayload, NotFound
+from aisector.core.schema import (
     COIN_ID,
     MARKET_CAP,
     MARKET_COLUMNS,
@@ -31,6 +29,8 @@ from analytics.schema import (
     TIMESTAMP,
     VOLUME,
 )
+from aisector.core.sectors import DexToken
+from aisector.core.settings import read_positive_number, read_setting, redact
 from connectors.base import QuoteSource
 from connectors.http import (
     Clock,

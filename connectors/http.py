@@ -9,8 +9,8 @@
   at once with ``RateLimited`` carrying the wait, so a dashboard never hangs.
 - ``client_settings``: the timeout and retry policy of the ``AISECTOR_HTTP_*`` settings;
   ``configured_client`` builds a live connector's client from them.
-- ``translate_failure``: the one place upstream failures become ``aisector.errors``; every message
-  passes through ``aisector.settings.redact``.
+- ``translate_failure``: the one place upstream failures become ``aisector.core.errors``; every message
+  passes through ``aisector.core.settings.redact``.
 
 Clock and sleep are injected so tests never wait.
 """
@@ -31,7 +31,7 @@ from urllib.parse import urlsplit
 
 import requests
 
-from aisector.errors import (
+from aisector.core.errors import (
     BadPayload,
     ConfigError,
     NotFound,
@@ -40,7 +40,7 @@ from aisector.errors import (
     SourceUnavailable,
     Unauthorized,
 )
-from aisector.settings import read_positive_number, redact, remember_secret
+from aisector.core.settings import read_positive_number, redact, remember_secret
 
 log = logging.getLogger(__name__)
 

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from analytics.schema import validate_market_frame
+from aisector.core.schema import validate_market_frame
 from connectors.base import clip_to_range
 from connectors.simulation import (
     DAY,

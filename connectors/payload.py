@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from aisector.errors import BadPayload, ConfigError
-from analytics.schema import (
+from aisector.core.errors import BadPayload, ConfigError
+from aisector.core.schema import (
     COIN_ID,
     MARKET_CAP,
     MARKET_COLUMNS,

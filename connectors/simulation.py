@@ -17,7 +17,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from analytics.schema import (
+from aisector.core.schema import (
     COIN_ID,
     MARKET_CAP,
     PRICE,

@@ -7,8 +7,8 @@ from contextlib import contextmanager
 
 import streamlit as st
 
-from aisector.errors import AisectorError, ConfigError
-from aisector.settings import redact
+from aisector.core.errors import AisectorError, ConfigError
+from aisector.core.settings import redact
 
 
 @contextmanager

@@ -7,12 +7,12 @@ not a child process:
   nothing for ``aisector dashboard`` to supervise; a daemon thread ends with the process, and on
   a clean shutdown it is asked to stop and gives the store's lease up;
 - the work is waiting (on the call budget, on upstream), so the GIL costs viewers nothing;
-  the write transactions are short, and readers never wait for them (``store.engine``);
+  the write transactions are short, and readers never wait for them (``aisector.store.engine``);
 - what a child process would buy, isolation from a crash, the lease already gives: a server
   that dies stops renewing it and another collector (a second dashboard, ``collect --every``)
   takes over.
 
-The thread runs ``aisector.keeper.Keeper``: it takes the store's collector lease (so two
+The thread runs ``aisector.apps.keeper.Keeper``: it takes the store's collector lease (so two
 dashboards, or a cron ``aisector collect``, never double the upstream calls), backfills every
 tracked coin newest first and coin by coin (charts fill in as rows land), then a round every
 cache lifetime (``dashboard.cache.MARKET_TTL``). It has its own CoinGecko client with the
@@ -33,17 +33,17 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from aisector.alerts import RoundAlerts, round_alerts
-from aisector.collector import DEFAULT_BACKFILL_DAYS, collect_spec
-from aisector.errors import AisectorError
-from aisector.keeper import Keeper, holder_name
-from aisector.notify import notify_urls
-from aisector.sectors import SectorBook
-from aisector.settings import redact
+from aisector.apps.alerts import RoundAlerts, round_alerts
+from aisector.apps.collector import DEFAULT_BACKFILL_DAYS, collect_spec
+from aisector.apps.keeper import Keeper, holder_name
+from aisector.apps.notify import notify_urls
+from aisector.core.errors import AisectorError
+from aisector.core.sectors import SectorBook
+from aisector.core.settings import redact
+from aisector.sources.registry import open_source
+from aisector.store import open_store
 from connectors.base import CollectableSource, MarketSource, collectable
 from connectors.compose import with_dex_fallback
-from connectors.registry import open_source
-from store import open_store
 
 log = logging.getLogger(__name__)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from aisector.keeper import HistoryStatus
-from aisector.market_data import MarketData
-from aisector.settings import redact
-from dashboard.formatting import age_text, utc_time
-from dashboard.labels import markdown_text
+from aisector.analytics.market import MarketData
+from aisector.apps.keeper import HistoryStatus
+from aisector.core.settings import redact
+from aisector.present.formatting import age_text, utc_time
+from aisector.present.labels import markdown_text
 
 STALE_AFTER = pd.Timedelta(hours=2)  # older than this, the age is shown in orange
 OFFLINE_SOURCE = "offline"

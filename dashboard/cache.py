@@ -5,7 +5,7 @@ the offline market never changes), so one upstream call per lifetime serves ever
 refresh fails, the last good data stays on screen with a warning that gives its age and the
 reason. Views are keyed by the data's as-of time, so they never mix two snapshots.
 
-Live data is the store's history behind the live quotes (``aisector.live_history``). The live
+Live data is the store's history behind the live quotes (``aisector.sources.live_history``). The live
 view is cached for the market lifetime; the store is asked every ``HISTORY_CHECK`` how far its
 history is (newest row, coins covered), and the merged data and the views are keyed by that
 revision too, so charts fill in as the collector lands rows, without asking upstream again.
@@ -21,17 +21,18 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from aisector.alerts import stored_alert_lines
-from aisector.collector import DEFAULT_BACKFILL_DAYS
-from aisector.errors import SourceError, StoreError
-from aisector.events import Event, chart_events
-from aisector.keeper import HistoryStatus, read_history_status
-from aisector.live_history import stored_history
-from aisector.market_data import HISTORY_SOURCES, MarketData, load_market_view, with_history
-from aisector.sectors import SectorBook, load_sectors
-from aisector.views import SectorViews
+from aisector.analytics.market import MarketData
+from aisector.analytics.views import SectorViews
+from aisector.apps.alerts import stored_alert_lines
+from aisector.apps.collector import DEFAULT_BACKFILL_DAYS
+from aisector.apps.keeper import HistoryStatus, read_history_status
+from aisector.core.errors import SourceError, StoreError
+from aisector.core.events import Event, chart_events
+from aisector.core.sectors import SectorBook, load_sectors
+from aisector.sources.live_history import stored_history
+from aisector.sources.market_data import HISTORY_SOURCES, load_market_view, with_history
+from aisector.store.location import store_url
 from dashboard.selection import Selection, selected_views
-from store.location import store_url
 
 SECTORS_TTL = timedelta(seconds=30)  # an edited sectors file shows up within half a minute
 MARKET_TTL = timedelta(minutes=5)  # CoinGecko's market data refreshes every 1-5 minutes

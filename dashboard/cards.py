@@ -9,14 +9,14 @@ from collections.abc import Mapping
 import pandas as pd
 import streamlit as st
 
-from aisector.missing import missing_notes, missing_reason
-from analytics.index import METHODS
-from analytics.schema import MARKET_CAP, SECTOR, VOLUME
-from analytics.sector_stats import COUNTED, MARKET_CAP_CHANGE, MEMBERS, return_column
-from analytics.shares import VOLUME_SHARE
-from analytics.tables import LABEL
-from dashboard.formatting import percent, signed_percent, usd_compact
-from dashboard.labels import markdown_text, method_label
+from aisector.analytics.index import METHODS
+from aisector.analytics.sector_stats import COUNTED, MARKET_CAP_CHANGE, MEMBERS, return_column
+from aisector.analytics.shares import VOLUME_SHARE
+from aisector.analytics.tables import LABEL
+from aisector.core.schema import MARKET_CAP, SECTOR, VOLUME
+from aisector.present.formatting import percent, signed_percent, usd_compact
+from aisector.present.labels import markdown_text, method_label
+from aisector.present.missing import missing_notes, missing_reason
 
 CARDS_PER_ROW = 4
 FALLBACK_COLOR = "#94a3b8"

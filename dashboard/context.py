@@ -6,10 +6,10 @@ from dataclasses import dataclass
 
 import streamlit as st
 
-from aisector.baskets import with_basket
-from aisector.market_data import MarketData
-from aisector.sectors import SectorBook
-from aisector.views import SectorViews
+from aisector.analytics.market import MarketData
+from aisector.analytics.views import SectorViews
+from aisector.core.baskets import with_basket
+from aisector.core.sectors import SectorBook
 from dashboard import cache
 from dashboard.launch import Launch
 from dashboard.selection import Selection

@@ -7,19 +7,19 @@ from collections.abc import Mapping
 
 import streamlit as st
 
-from aisector.baskets import (
+from aisector.analytics.index import CAPPED_CAP_WEIGHTED, METHODS
+from aisector.analytics.shares import ALL_SECTORS, ROTATION_UNIVERSE
+from aisector.core.baskets import (
     DEFAULT_BASKET_NAME,
     Basket,
     basket_sector,
     coin_choices,
     sector_snippet,
 )
-from aisector.errors import ConfigError
-from aisector.sectors import SectorBook
-from analytics.index import CAPPED_CAP_WEIGHTED, METHODS
-from analytics.shares import ALL_SECTORS, ROTATION_UNIVERSE
-from analytics.windows import WINDOWS
-from dashboard.labels import method_label
+from aisector.core.errors import ConfigError
+from aisector.core.periods import WINDOWS
+from aisector.core.sectors import SectorBook
+from aisector.present.labels import method_label
 from dashboard.selection import DEFAULT_METHOD, DEFAULT_WINDOW, Selection
 
 DEFAULT_MAX_WEIGHT_PERCENT = 25

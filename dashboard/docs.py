@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aisector.sectors import SectorBook
-from dashboard.labels import markdown_text
+from aisector.core.sectors import SectorBook
+from aisector.present.labels import markdown_text
 
 HERE = Path(__file__).parent
 

@@ -9,8 +9,8 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
-from aisector.exports import csv_text
-from aisector.market_data import MarketData
+from aisector.analytics.market import MarketData
+from aisector.apps.exports import csv_text
 
 
 def csv_file_name(table: str, window: str, source: str) -> str:

@@ -12,15 +12,22 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from aisector.missing import missing_notes
-from analytics.index import METHODS
-from analytics.schema import COIN_ID, MARKET_CAP, PRICE, SYMBOL, VOLUME
-from analytics.sector_stats import COUNTED, MARKET_CAP_CHANGE, MEMBERS, return_column
-from analytics.shares import VOLUME_SHARE
-from analytics.tables import CHANGE, LABEL, SECTORS, TURNOVER, VOLUME_SHARE_CHANGE, by_window
-from analytics.windows import WINDOWS
-from dashboard.formatting import MISSING, percent, signed_percent, usd_compact, usd_price
-from dashboard.labels import markdown_text, method_label, sector_names
+from aisector.analytics.index import METHODS
+from aisector.analytics.sector_stats import COUNTED, MARKET_CAP_CHANGE, MEMBERS, return_column
+from aisector.analytics.shares import VOLUME_SHARE
+from aisector.analytics.tables import (
+    CHANGE,
+    LABEL,
+    SECTORS,
+    TURNOVER,
+    VOLUME_SHARE_CHANGE,
+    by_window,
+)
+from aisector.core.periods import WINDOWS
+from aisector.core.schema import COIN_ID, MARKET_CAP, PRICE, SYMBOL, VOLUME
+from aisector.present.formatting import MISSING, percent, signed_percent, usd_compact, usd_price
+from aisector.present.labels import markdown_text, method_label, sector_names
+from aisector.present.missing import missing_notes
 
 if TYPE_CHECKING:  # pandas imports the Styler (and jinja2) only when a page asks for one
     from pandas.io.formats.style import Styler

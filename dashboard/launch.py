@@ -10,9 +10,9 @@ import sys
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from aisector.errors import ConfigError
-from aisector.market_data import AUTO
-from store.location import store_url
+from aisector.core.errors import ConfigError
+from aisector.sources.market_data import AUTO
+from aisector.store.location import store_url
 
 
 @dataclass(frozen=True)

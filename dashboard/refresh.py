@@ -8,8 +8,8 @@ from datetime import timedelta
 import pandas as pd
 import streamlit as st
 
-from aisector.market_data import MarketData
-from aisector.sectors import SectorBook
+from aisector.analytics.market import MarketData
+from aisector.core.sectors import SectorBook
 from dashboard import cache
 
 CHECK_EVERY = timedelta(seconds=20)  # cheap: reads the cache; upstream is asked once per MARKET_TTL

@@ -11,13 +11,13 @@ from dataclasses import dataclass, replace
 
 import pandas as pd
 
-from aisector.baskets import Basket, with_basket
-from aisector.market_data import MarketData
-from aisector.sectors import SectorBook
-from aisector.views import TOP_MOVERS, SectorViews, build_views
-from analytics.index import CAP_WEIGHTED
-from analytics.shares import ROTATION_UNIVERSE
-from analytics.tables import SECTORS, top_movers
+from aisector.analytics.index import CAP_WEIGHTED
+from aisector.analytics.market import MarketData
+from aisector.analytics.shares import ROTATION_UNIVERSE
+from aisector.analytics.tables import SECTORS, top_movers
+from aisector.analytics.views import TOP_MOVERS, SectorViews, build_views
+from aisector.core.baskets import Basket, with_basket
+from aisector.core.sectors import SectorBook
 
 DEFAULT_WINDOW = "24h"
 DEFAULT_METHOD = CAP_WEIGHTED

@@ -14,10 +14,10 @@ PRELOADED = (
     "pandas",
     "plotly.graph_objects",
     "plotly.io",
-    "aisector.market_data",
-    "aisector.views",
+    "aisector.sources.market_data",
+    "aisector.analytics.views",
     "connectors.offline",
-    "dashboard.charts",
+    "aisector.present.charts",
 )
 
 

@@ -8,8 +8,8 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from dashboard.formatting import MISSING
-from dashboard.labels import markdown_text
+from aisector.present.formatting import MISSING
+from aisector.present.labels import markdown_text
 
 if TYPE_CHECKING:
     from pandas.io.formats.style import Styler

@@ -7,9 +7,10 @@ from collections.abc import Iterable, Iterator
 import pandas as pd
 import pytest
 
-from analytics.panel import MarketPanel, market_panel
-from analytics.schema import MARKET_COLUMNS, validate_market_frame
-from analytics.windows import DEFAULT_TOLERANCE_SHARE, Window
+from aisector.analytics.panel import MarketPanel, market_panel
+from aisector.analytics.windows import Window
+from aisector.core.periods import DEFAULT_TOLERANCE_SHARE
+from aisector.core.schema import MARKET_COLUMNS, validate_market_frame
 from tests.headless import chromium, running_dashboard
 
 T0 = pd.Timestamp("2025-01-21T00:00Z")

@@ -19,7 +19,7 @@ from dataclasses import dataclass, replace
 import pandas as pd
 from hypothesis import strategies as st
 
-from analytics.schema import MARKET_COLUMNS, validate_market_frame
+from aisector.core.schema import MARKET_COLUMNS, validate_market_frame
 from tests.reference_figures import window_length
 
 WINDOWS = ("24h", "7d", "12h", "30d")

@@ -25,15 +25,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from aisector.backfill import Chunk, Interval, backfill_plan, is_covered
-from aisector.collector import collect
-from aisector.errors import SourceError
-from aisector.market_data import load_market
-from aisector.sectors import load_sectors
-from analytics.schema import validate_market_frame
+from aisector.apps.backfill import Chunk, Interval, backfill_plan, is_covered
+from aisector.apps.collector import collect
+from aisector.core.errors import SourceError
+from aisector.core.schema import validate_market_frame
+from aisector.core.sectors import load_sectors
+from aisector.sources.market_data import load_market
+from aisector.store import HistoryStore, open_existing, open_store
 from connectors.base import CollectableSource
 from connectors.offline import STORY_END, STORY_START, OfflineMarket
-from store import HistoryStore, open_existing, open_store
 
 BACKFILL = STORY_END - STORY_START  # the whole story
 CHUNK = pd.Timedelta(days=4)

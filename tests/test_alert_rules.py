@@ -11,7 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aisector.alert_checks import (
+from aisector.analytics.sector_stats import COUNTED, MARKET_CAP_CHANGE, MEMBERS
+from aisector.analytics.tables import CHANGE, LABEL
+from aisector.apps.alert_checks import (
     SHARE_END,
     SHARE_START,
     crosses,
@@ -21,14 +23,12 @@ from aisector.alert_checks import (
     share_shifts,
     token_moves,
 )
-from aisector.alert_rules import Rule, load_rules, parse_rules
-from aisector.cli import main
-from aisector.errors import ConfigError
-from aisector.sectors import load_sectors
-from aisector.settings import redact
-from analytics.schema import COIN_ID, PRICE, SECTOR, SYMBOL
-from analytics.sector_stats import COUNTED, MARKET_CAP_CHANGE, MEMBERS
-from analytics.tables import CHANGE, LABEL
+from aisector.apps.alert_rules import Rule, load_rules, parse_rules
+from aisector.apps.cli import main
+from aisector.core.errors import ConfigError
+from aisector.core.schema import COIN_ID, PRICE, SECTOR, SYMBOL
+from aisector.core.sectors import load_sectors
+from aisector.core.settings import redact
 
 BOOK = load_sectors()
 END = pd.Timestamp("2025-01-22T00:00Z")

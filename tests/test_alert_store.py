@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from store import open_existing, open_store, schema
-from store.alerts import SENT, UNSENT, Claim
+from aisector.store import open_existing, open_store, schema
+from aisector.store.alerts import SENT, UNSENT, Claim
 from tests.alert_receiver import receiver
 from tests.store_backends import BACKENDS, backend_url
 

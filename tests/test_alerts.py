@@ -9,14 +9,14 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from aisector.alert_rules import load_rules
-from aisector.alerts import check_and_notify
-from aisector.cli import main
-from aisector.market_data import load_market
-from aisector.notify import Delivery
-from aisector.sectors import load_sectors
-from store import open_store
-from store.location import database_url
+from aisector.apps.alert_rules import load_rules
+from aisector.apps.alerts import check_and_notify
+from aisector.apps.cli import main
+from aisector.apps.notify import Delivery
+from aisector.core.sectors import load_sectors
+from aisector.sources.market_data import load_market
+from aisector.store import open_store
+from aisector.store.location import database_url
 from tests.alert_receiver import receiver
 from tests.test_dashboard_pages import start
 
@@ -136,7 +136,7 @@ def test_a_failing_receiver_is_retried_recorded_and_the_command_still_succeeds(
     tmp_path, capsys, monkeypatch
 ):
     waits: list[float] = []
-    monkeypatch.setattr("aisector.notify.time.sleep", waits.append)
+    monkeypatch.setattr("aisector.apps.notify.time.sleep", waits.append)
     store = tmp_path / "store.sqlite"
     with receiver(mode="error") as hook:
         code = main(
@@ -178,7 +178,7 @@ SECRET_PATH, SECRET_PASSWORD = "T0kenSecret9f8e7d6c", "hunter2hunter2pw"
 
 
 def test_no_notification_url_or_token_appears_anywhere(tmp_path, capsys, caplog, monkeypatch):
-    monkeypatch.setattr("aisector.notify.time.sleep", lambda _: None)
+    monkeypatch.setattr("aisector.apps.notify.time.sleep", lambda _: None)
     caplog.set_level(logging.DEBUG)  # apprise's debug lines print the full POST URL
     store = tmp_path / "store.sqlite"
     with receiver(mode="error") as hook:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from aisector.baskets import (
+from aisector.core.baskets import (
     BASKET_COLORS,
     DEFAULT_BASKET_NAME,
     Basket,
@@ -16,8 +16,8 @@ from aisector.baskets import (
     sector_snippet,
     with_basket,
 )
-from aisector.errors import ConfigError
-from aisector.sectors import default_sectors_path, load_sectors, parse_sectors
+from aisector.core.errors import ConfigError
+from aisector.core.sectors import default_sectors_path, load_sectors, parse_sectors
 
 BOOK = parse_sectors(
     """

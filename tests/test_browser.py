@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from analytics.tables import TOKENS_COLUMNS
+from aisector.analytics.tables import TOKENS_COLUMNS
 from tests.headless import CHART, ROOT, save_full_page
 
 pytestmark = pytest.mark.browser

@@ -208,7 +208,7 @@ def test_the_menu_switches_page_and_charts_to_the_dark_theme(open_page) -> None:
 def test_shipped_sector_colours_keep_3_to_1_on_both_theme_backgrounds() -> None:
     import tomllib
 
-    from aisector.sectors import load_sectors
+    from aisector.core.sectors import load_sectors
 
     theme = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["theme"]
     backgrounds = [theme[mode]["backgroundColor"] for mode in ("light", "dark")]

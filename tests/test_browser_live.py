@@ -9,8 +9,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from store import open_existing
-from store.lease import COLLECTOR
+from aisector.store import open_existing
+from aisector.store.lease import COLLECTOR
 from tests.fault_server import FaultServer
 from tests.headless import CHART
 from tests.test_live_cli import ROWS

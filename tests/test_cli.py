@@ -8,7 +8,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from aisector.cli import main
+from aisector.apps.cli import main
 
 DATA = Path(__file__).parent / "data"
 MINI = ["--source", f"csv:{DATA / 'mini_market.csv'}", "--sectors", str(DATA / "mini_sectors.toml")]

@@ -22,9 +22,9 @@ from pathlib import Path
 
 import pytest
 
-from aisector.cli import main
+from aisector.apps.cli import main
 
-CONSOLE = "import sys; from aisector.cli import main; sys.exit(main())"
+CONSOLE = "import sys; from aisector.apps.cli import main; sys.exit(main())"
 TIMEOUT_S = 120
 HEADER = "timestamp,coin_id,symbol,price,market_cap,volume\n"
 FILES = {  # name -> content (bytes) in the case folder

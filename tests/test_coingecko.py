@@ -14,12 +14,12 @@ import pytest
 import requests
 import responses
 
-from aisector.errors import BadPayload, ConfigError, RateLimited, SourceUnavailable
-from aisector.settings import redact
-from analytics.moves import token_moves
-from analytics.panel import market_panel
-from analytics.schema import MARKET_COLUMNS
-from analytics.windows import resolve_window
+from aisector.analytics.moves import token_moves
+from aisector.analytics.panel import market_panel
+from aisector.analytics.windows import resolve_window
+from aisector.core.errors import BadPayload, ConfigError, RateLimited, SourceUnavailable
+from aisector.core.schema import MARKET_COLUMNS
+from aisector.core.settings import redact
 from connectors.coingecko import PRO_URL, PUBLIC_URL, CoinGecko, chart_frame, range_chunks
 from tests.live_fakes import FakeClock, fixture, fixture_text
 

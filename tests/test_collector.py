@@ -12,15 +12,15 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from aisector.backfill import Chunk, backfill_plan, chunks, gaps
-from aisector.cli import main
-from aisector.collector import collect, collect_spec
-from aisector.errors import ConfigError, SourceUnavailable
-from aisector.progress import Progress
-from analytics.schema import validate_market_frame
+from aisector.apps.backfill import Chunk, backfill_plan, chunks, gaps
+from aisector.apps.cli import main
+from aisector.apps.collector import collect, collect_spec
+from aisector.apps.progress import Progress
+from aisector.core.errors import ConfigError, SourceUnavailable
+from aisector.core.schema import validate_market_frame
+from aisector.store import Fetched, Origin, open_store
 from connectors.base import CollectableSource, clip_to_range
 from connectors.offline import OfflineMarket
-from store import Fetched, Origin, open_store
 from tests.store_backends import BACKENDS, backend_url
 
 T0 = pd.Timestamp("2025-01-01T00:00Z")

@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from aisector.backfill import backfill_plan
-from store import Fetched, open_store
-from store.location import database_url
+from aisector.apps.backfill import backfill_plan
+from aisector.store import Fetched, open_store
+from aisector.store.location import database_url
 from tests.store_backends import BACKENDS, backend_url
 from tests.store_workers import (
     CHUNK,
@@ -36,7 +36,7 @@ from tests.store_workers import (
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-CLI = "import sys; from aisector.cli import main; sys.exit(main())"
+CLI = "import sys; from aisector.apps.cli import main; sys.exit(main())"
 # Where in a collect's run (0: its start, 1: its end) the random kills land; seeded, so a failure
 # reruns the same kills. The benchmark (benchmarks/crash_runs.py) does fifty per database.
 KILL_POINTS = sorted(n / 1000 for n in random.Random(6).sample(range(1000), 6))

@@ -8,9 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analytics.correlation import sector_correlation, step_returns
-from analytics.index import CAP_WEIGHTED, EQUAL_WEIGHTED, LEVEL, METHOD
-from analytics.schema import SECTOR, TIMESTAMP
+from aisector.analytics.correlation import sector_correlation, step_returns
+from aisector.analytics.index import CAP_WEIGHTED, EQUAL_WEIGHTED, LEVEL, METHOD
+from aisector.core.schema import SECTOR, TIMESTAMP
 from tests.conftest import hours
 
 

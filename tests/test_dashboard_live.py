@@ -13,13 +13,13 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from aisector.cli import main
-from aisector.keeper import read_history_status
-from aisector.sectors import load_sectors
+from aisector.apps.cli import main
+from aisector.apps.keeper import read_history_status
+from aisector.core.sectors import load_sectors
+from aisector.store import open_existing
+from aisector.store.lease import COLLECTOR
 from dashboard import background, cache
 from dashboard.launch import launch_options
-from store import open_existing
-from store.lease import COLLECTOR
 from tests.fault_server import FaultServer, Reply
 from tests.test_dashboard_pages import figure_of, markdown_text, plotly_charts, start
 from tests.test_live_cli import ROWS
@@ -124,7 +124,7 @@ def test_a_second_dashboard_only_reads_while_the_first_holds_the_lease(live, mon
 
 
 def _created(store: str):
-    from store import open_store
+    from aisector.store import open_store
 
     return open_store(store)
 
@@ -157,7 +157,7 @@ def test_aisector_dashboard_passes_no_collect_to_the_app(flags, monkeypatch):
         started.append(command)
         raise SystemExit(0)
 
-    monkeypatch.setattr("aisector.cli.os.execve", exec_instead)
+    monkeypatch.setattr("aisector.apps.cli.os.execve", exec_instead)
     with pytest.raises(SystemExit):
         main(["dashboard", "--source", "offline", *flags])
     script_args = started[0][started[0].index("--") + 1 :]

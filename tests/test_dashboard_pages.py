@@ -13,11 +13,11 @@ import pytest
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-from aisector.baskets import BASKET_COLORS, Basket, basket_key, with_basket
-from aisector.market_data import load_market
-from aisector.sectors import default_sectors_path, load_sectors, parse_sectors
-from aisector.views import build_views
-from dashboard.formatting import signed_percent
+from aisector.analytics.views import build_views
+from aisector.core.baskets import BASKET_COLORS, Basket, basket_key, with_basket
+from aisector.core.sectors import default_sectors_path, load_sectors, parse_sectors
+from aisector.present.formatting import signed_percent
+from aisector.sources.market_data import load_market
 
 APP = Path(__file__).resolve().parents[1] / "dashboard" / "app.py"
 PAGES = (

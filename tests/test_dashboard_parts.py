@@ -9,17 +9,18 @@ import pandas as pd
 import plotly.graph_objects as go
 import pytest
 
-from aisector.errors import ConfigError, SourceUnavailable
-from aisector.market_data import load_market
-from aisector.sectors import load_sectors
-from analytics.shares import VOLUME_SHARE
-from analytics.tables import TOKENS_COLUMNS
+from aisector.analytics.shares import VOLUME_SHARE
+from aisector.analytics.tables import TOKENS_COLUMNS
+from aisector.core.errors import ConfigError, SourceUnavailable
+from aisector.core.sectors import load_sectors
+from aisector.present import charts
+from aisector.present.formatting import age_text, percent, signed_percent, usd_compact, usd_price
+from aisector.sources.market_data import load_market
 from connectors.http import client_settings
-from dashboard import cache, charts
+from dashboard import cache
 from dashboard.badge import badge_text
 from dashboard.cards import accent_css, safe_color
 from dashboard.downloads import csv_contents, csv_file_name
-from dashboard.formatting import age_text, percent, signed_percent, usd_compact, usd_price
 from dashboard.grids import colored_percent, movers_table, sector_table
 from dashboard.launch import Launch, launch_options
 from dashboard.selection import Selection, selected_views

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from aisector.cli import build_parser
-from aisector.settings import SETTINGS, redact
+from aisector.apps.cli import build_parser
+from aisector.core.settings import SETTINGS, redact
 
 ROOT = Path(__file__).resolve().parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from aisector.errors import ConfigError
-from aisector.events import Event, load_events, parse_events
+from aisector.core.errors import ConfigError
+from aisector.core.events import Event, load_events, parse_events
 
 
 def test_shipped_events_are_the_january_2025_story_in_time_order():
@@ -68,8 +68,8 @@ def test_a_missing_file_is_a_config_error(tmp_path):
 
 
 def test_chart_events_add_the_sectors_file_id_switches_in_time_order():
-    from aisector.events import chart_events
-    from aisector.sectors import load_sectors, parse_sectors
+    from aisector.core.events import chart_events
+    from aisector.core.sectors import load_sectors, parse_sectors
 
     events = chart_events(load_sectors())
     assert [e.timestamp for e in events] == sorted(e.timestamp for e in events)
@@ -81,7 +81,7 @@ def test_chart_events_add_the_sectors_file_id_switches_in_time_order():
 
 
 def test_report_draws_a_users_own_events_file(tmp_path):
-    from aisector.cli import main
+    from aisector.apps.cli import main
 
     events = tmp_path / "events.toml"
     events.write_text('[[events]]\ndate = 2025-01-21T12:00:00Z\nlabel = "Desk call"\n')
@@ -107,7 +107,7 @@ def test_report_draws_a_users_own_events_file(tmp_path):
 
 
 def test_a_broken_events_file_stops_the_report_with_one_line(tmp_path, capsys):
-    from aisector.cli import main
+    from aisector.apps.cli import main
 
     events = tmp_path / "events.toml"
     events.write_text("[[events]]\nlabel = 'no date'\n")

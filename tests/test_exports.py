@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aisector.errors import ExportError
-from aisector.exports import csv_text, neutralise_formula, write_csv
+from aisector.apps.exports import csv_text, neutralise_formula, write_csv
+from aisector.core.errors import ExportError
 
 
 @pytest.mark.parametrize("cell", ['=HYPERLINK("x")', "+1", "-2+3", "@SUM(A1)", "\tx", "\rx"])

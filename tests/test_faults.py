@@ -29,16 +29,16 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from aisector.cli import main
-from aisector.collector import collect
-from aisector.errors import ConfigError
-from aisector.market_data import load_market
-from aisector.sectors import load_sectors
+from aisector.apps.cli import main
+from aisector.apps.collector import collect
+from aisector.core.errors import ConfigError
+from aisector.core.sectors import load_sectors
+from aisector.present.formatting import age_text, utc_time
+from aisector.sources.market_data import load_market
+from aisector.store import open_store
 from connectors.coingecko import CoinGecko
 from connectors.http import DEFAULT_TIMEOUT, RetryPolicy, client_settings
 from dashboard import cache
-from dashboard.formatting import age_text, utc_time
-from store import open_store
 from tests.fault_server import (
     OK,
     FaultServer,

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from analytics.flows import (
+from aisector.analytics.flows import (
     CAP_CHANGE_USD,
     CAP_END,
     CAP_START,
@@ -18,9 +18,9 @@ from analytics.flows import (
     rotation_flows,
     share_flows,
 )
-from analytics.schema import SECTOR, TIMESTAMP
-from analytics.shares import VOLUME_SHARE
-from analytics.windows import resolve_window
+from aisector.analytics.shares import VOLUME_SHARE
+from aisector.analytics.windows import resolve_window
+from aisector.core.schema import SECTOR, TIMESTAMP
 from tests.conftest import hours, members, panel_of
 
 

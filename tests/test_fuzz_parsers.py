@@ -2,7 +2,7 @@
 
 The CSV reader (``--source csv:PATH``) and the sectors file parser get random bytes, random text
 and random documents of the right shape. Each either returns something valid, checked field by
-field, or raises the project's own error (``aisector.errors``), which the CLI turns into one line;
+field, or raises the project's own error (``aisector.core.errors``), which the CLI turns into one line;
 never any other exception. Example counts stay modest: the module takes seconds on two cores.
 """
 
@@ -21,9 +21,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from aisector.errors import AisectorError, ConfigError
-from aisector.sectors import SectorBook, load_sectors, parse_sectors
-from analytics.schema import MARKET_COLUMNS, validate_market_frame
+from aisector.core.errors import AisectorError, ConfigError
+from aisector.core.schema import MARKET_COLUMNS, validate_market_frame
+from aisector.core.sectors import SectorBook, load_sectors, parse_sectors
 from connectors.csv_file import CsvFile
 
 FUZZ = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

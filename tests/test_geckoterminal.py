@@ -12,9 +12,9 @@ import pandas as pd
 import pytest
 import responses
 
-from aisector.errors import BadPayload, RateLimited
-from aisector.sectors import DexToken, parse_sectors
-from analytics.schema import MARKET_COLUMNS
+from aisector.core.errors import BadPayload, RateLimited
+from aisector.core.schema import MARKET_COLUMNS
+from aisector.core.sectors import DexToken, parse_sectors
 from connectors.base import CollectableSource, HistoryOnly, collectable
 from connectors.coingecko import PUBLIC_URL, CoinGecko
 from connectors.compose import (

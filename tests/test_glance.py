@@ -10,15 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aisector.cli import main
-from aisector.errors import ConfigError
-from aisector.events import Event
-from aisector.market_data import load_market
-from aisector.sectors import load_sectors, parse_sectors
-from aisector.views import build_views, share_universe
-from analytics.index import CAP_WEIGHTED, EQUAL_WEIGHTED, VOLUME_WEIGHTED
-from analytics.sector_stats import MARKET_CAP_CHANGE, return_column
-from analytics.shares import (
+from aisector.analytics.index import CAP_WEIGHTED, EQUAL_WEIGHTED, VOLUME_WEIGHTED
+from aisector.analytics.sector_stats import MARKET_CAP_CHANGE, return_column
+from aisector.analytics.shares import (
     DAY_START,
     ROTATION_UNIVERSE,
     SHARE_CHANGE,
@@ -27,9 +21,16 @@ from analytics.shares import (
     sector_shares,
     share_steps,
 )
-from analytics.tables import CONTRIBUTION, VOLUME_SHARE_CHANGE, by_window, sectors_table
-from analytics.windows import WINDOWS, resolve_window
-from dashboard import charts
+from aisector.analytics.tables import CONTRIBUTION, VOLUME_SHARE_CHANGE, by_window, sectors_table
+from aisector.analytics.views import build_views, share_universe
+from aisector.analytics.windows import resolve_window
+from aisector.apps.cli import main
+from aisector.core.errors import ConfigError
+from aisector.core.events import Event
+from aisector.core.periods import WINDOWS
+from aisector.core.sectors import load_sectors, parse_sectors
+from aisector.present import charts
+from aisector.sources.market_data import load_market
 from tests.conftest import hours, members, panel_of
 from tests.test_dashboard_pages import figure_of, plotly_charts, start
 

@@ -11,7 +11,7 @@ import pytest
 import requests
 import responses
 
-from aisector.errors import (
+from aisector.core.errors import (
     BadPayload,
     NotFound,
     RateLimited,

@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
 
-from analytics.index import (
+from aisector.analytics.index import (
     CAP_WEIGHTED,
     CAPPED_CAP_WEIGHTED,
     EQUAL_WEIGHTED,
@@ -18,7 +18,7 @@ from analytics.index import (
     capped_weights,
     sector_index,
 )
-from analytics.panel import MarketPanel
+from aisector.analytics.panel import MarketPanel
 from tests.conftest import hours, members, panel_of, span
 
 SECTOR_AB = members({"ab": ["a", "b"]})

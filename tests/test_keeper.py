@@ -15,18 +15,18 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aisector.backfill import backfill_plan
-from aisector.cli import main
-from aisector.keeper import Keeper, covered_coins, holder_name, take_lease
-from aisector.sectors import parse_sectors
-from store import open_existing, open_store
-from store.lease import COLLECTOR
+from aisector.apps.backfill import backfill_plan
+from aisector.apps.cli import main
+from aisector.apps.keeper import Keeper, covered_coins, holder_name, take_lease
+from aisector.core.sectors import parse_sectors
+from aisector.store import open_existing, open_store
+from aisector.store.lease import COLLECTOR
 from tests.alert_receiver import receiver
 from tests.store_backends import BACKENDS, backend_url
 from tests.test_collector import DAY, HOUR, FakeLive, at, hourly_market
 
 ROOT = Path(__file__).resolve().parent.parent
-CLI = "import sys; from aisector.cli import main; sys.exit(main())"
+CLI = "import sys; from aisector.apps.cli import main; sys.exit(main())"
 TTL = pd.Timedelta(minutes=1)
 BOOK = parse_sectors('[sectors.ab]\nlabel = "AB"\ncoins = ["a", "b"]\n')
 
@@ -123,7 +123,7 @@ def test_a_lease_left_by_a_dead_process_of_this_host_is_taken_over(sqlite_url):
 
 
 def test_a_version_1_store_gains_the_lease_table_and_keeps_its_rows(sqlite_url, monkeypatch):
-    from store import schema
+    from aisector.store import schema
 
     with monkeypatch.context() as patched:
         patched.setattr(schema, "MIGRATIONS", schema.MIGRATIONS[:1])

@@ -14,11 +14,11 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from aisector.cli import main
-from aisector.market_data import load_market
-from aisector.sectors import load_sectors
+from aisector.apps.cli import main
+from aisector.core.sectors import load_sectors
+from aisector.sources.market_data import load_market
+from aisector.store import open_store
 from connectors.coingecko import CoinGecko
-from store import open_store
 from tests.fault_server import FaultServer, error, rate_limited
 
 KEY = "CG-liveServerKey4242"
@@ -139,7 +139,7 @@ def test_cli_on_a_broken_upstream_fails_in_one_clear_line_without_the_key(
 def test_console_run_on_a_broken_upstream_prints_exactly_one_line(upstream, tmp_path):
     upstream.script("markets", *[error(503, "<html>down</html>", retry_after="0")] * 4)
     environ = {**os.environ, "COINGECKO_API_URL": upstream.url, "COINGECKO_PRO_API_KEY": KEY}
-    command = "import sys; from aisector.cli import main; sys.exit(main(sys.argv[1:]))"
+    command = "import sys; from aisector.apps.cli import main; sys.exit(main(sys.argv[1:]))"
     out = tmp_path / "tokens.csv"
     run = subprocess.run(
         [

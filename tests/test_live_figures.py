@@ -18,7 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from aisector.cli import main
+from aisector.apps.cli import main
 from tests import reference_figures as ref
 from tests.fault_server import FaultServer, _chart, market_rows
 

@@ -12,11 +12,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aisector.cli import main
-from aisector.live_history import merge_history
-from aisector.market_data import load_market
-from aisector.sectors import load_sectors
-from analytics.schema import empty_market_frame
+from aisector.apps.cli import main
+from aisector.core.schema import empty_market_frame
+from aisector.core.sectors import load_sectors
+from aisector.sources.live_history import merge_history
+from aisector.sources.market_data import load_market
 from tests.conftest import hours, tidy
 from tests.fault_server import FaultServer, edited, without
 from tests.test_live_cli import COINS, ROWS

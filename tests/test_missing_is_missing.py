@@ -12,17 +12,17 @@ import pandas as pd
 import pytest
 import responses
 
-from aisector.exports import csv_text
-from aisector.market_data import MarketData
-from aisector.missing import NO_CAP_WEIGHTS, NO_PRICES, NO_VOLUME_WEIGHTS, missing_reason
-from aisector.sectors import parse_sectors
-from aisector.summary import ranked_sectors, rotation_sentence, window_sentences
-from aisector.views import build_views
-from analytics.panel import market_panel
-from analytics.schema import validate_market_frame
-from analytics.shares import sector_totals, shares_of_total
+from aisector.analytics.market import MarketData
+from aisector.analytics.panel import market_panel
+from aisector.analytics.shares import sector_totals, shares_of_total
+from aisector.analytics.views import build_views
+from aisector.apps.exports import csv_text
+from aisector.core.schema import validate_market_frame
+from aisector.core.sectors import parse_sectors
+from aisector.present.formatting import MISSING, signed_percent
+from aisector.present.missing import NO_CAP_WEIGHTS, NO_PRICES, NO_VOLUME_WEIGHTS, missing_reason
+from aisector.present.summary import ranked_sectors, rotation_sentence, window_sentences
 from connectors.coingecko import PUBLIC_URL, CoinGecko
-from dashboard.formatting import MISSING, signed_percent
 from dashboard.grids import sector_table, sector_table_notes
 from tests.live_fakes import FakeClock, fixture
 

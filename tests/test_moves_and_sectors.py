@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from analytics.moves import window_change
-from analytics.sector_stats import sector_summary
-from analytics.shares import sector_shares
-from analytics.tables import (
+from aisector.analytics.moves import window_change
+from aisector.analytics.sector_stats import sector_summary
+from aisector.analytics.shares import sector_shares
+from aisector.analytics.tables import (
     INDEX_COLUMNS,
     ROTATION_COLUMNS,
     SECTORS_COLUMNS,
@@ -20,7 +20,7 @@ from analytics.tables import (
     tokens_table,
     top_movers,
 )
-from analytics.windows import resolve_window
+from aisector.analytics.windows import resolve_window
 from tests.conftest import hours, members, panel_of
 
 

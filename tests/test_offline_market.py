@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from aisector.sectors import load_sectors
-from analytics.schema import MARKET_COLUMNS, validate_market_frame
+from aisector.core.schema import MARKET_COLUMNS, validate_market_frame
+from aisector.core.sectors import load_sectors
 from connectors.base import MarketSource
 from connectors.offline import OfflineMarket, simulate_story, story_coins
 from connectors.simulation import generic_sector_members, simulate_generic_market

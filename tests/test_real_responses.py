@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 import responses
 
-from aisector.errors import NotFound, RateLimited, Unauthorized
-from aisector.sectors import DexToken
+from aisector.core.errors import NotFound, RateLimited, Unauthorized
+from aisector.core.sectors import DexToken
 from connectors.coingecko import PUBLIC_URL, CoinGecko, chart_frame
 from connectors.geckoterminal import API_URL, GeckoTerminal, hourly_rows, ohlcv_frame
 from tests.live_fakes import FakeClock

@@ -16,10 +16,10 @@ import pytest
 from hypothesis import HealthCheck, Phase, assume, given, settings
 from hypothesis import strategies as st
 
-from aisector.cli import main
-from analytics.panel import market_panel
-from analytics.tables import index_table, rotation_table, sectors_table, tokens_table
-from analytics.windows import resolve_window
+from aisector.analytics.panel import market_panel
+from aisector.analytics.tables import index_table, rotation_table, sectors_table, tokens_table
+from aisector.analytics.windows import resolve_window
+from aisector.apps.cli import main
 from tests import reference_figures as ref
 from tests.grids import (
     Case,

@@ -17,12 +17,13 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from aisector import report, summary
-from aisector.cli import main
-from aisector.errors import ExportError
-from aisector.market_data import load_market
-from aisector.sectors import load_sectors
-from aisector.views import build_views
+from aisector.analytics.views import build_views
+from aisector.apps import report
+from aisector.apps.cli import main
+from aisector.core.errors import ExportError
+from aisector.core.sectors import load_sectors
+from aisector.present import summary
+from aisector.sources.market_data import load_market
 from tests.headless import CHART, CHROMIUM_ARGS, chromium_path
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from analytics.rotation import (
+from aisector.analytics.rotation import (
     RELATIVE_STRENGTH,
     RS_BASIS,
     RS_COLUMNS,
@@ -25,8 +25,8 @@ from analytics.rotation import (
     sample_rows,
     step_grid,
 )
-from analytics.tables import ROTATION_COLUMNS, rotation_table
-from analytics.windows import resolve_window
+from aisector.analytics.tables import ROTATION_COLUMNS, rotation_table
+from aisector.analytics.windows import resolve_window
 from tests.conftest import hours, members, panel_of, span
 
 HOUR = pd.Timedelta(hours=1)
@@ -90,8 +90,8 @@ def test_one_member_sector_rs_is_its_price_ratio_to_the_benchmark():
 
 
 def test_rotation_table_fills_rs_columns_on_the_offline_market():
-    from aisector.market_data import load_market
-    from aisector.sectors import load_sectors
+    from aisector.core.sectors import load_sectors
+    from aisector.sources.market_data import load_market
 
     book = load_sectors()
     data = load_market("offline", book)

@@ -8,9 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aisector.market_data import load_market
-from aisector.sectors import load_sectors
-from analytics.rotation import (
+from aisector.analytics.rotation import (
     PRICE_BASIS,
     RELATIVE_STRENGTH,
     RS_BASIS,
@@ -19,9 +17,11 @@ from analytics.rotation import (
     VOLUME_SHARE_BASIS,
     relative_rotation,
 )
-from analytics.shares import VOLUME_SHARE
-from analytics.tables import rotation_table
-from analytics.windows import resolve_window
+from aisector.analytics.shares import VOLUME_SHARE
+from aisector.analytics.tables import rotation_table
+from aisector.analytics.windows import resolve_window
+from aisector.core.sectors import load_sectors
+from aisector.sources.market_data import load_market
 from tests.conftest import hours, members, panel_of, span
 
 HOUR = pd.Timedelta(hours=1)

@@ -5,10 +5,15 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from analytics.index import CAP_WEIGHTED
-from analytics.sector_stats import return_column
-from analytics.tables import CONTRIBUTION, WEIGHT_AT_START, contributions_table, sectors_table
-from analytics.windows import resolve_window
+from aisector.analytics.index import CAP_WEIGHTED
+from aisector.analytics.sector_stats import return_column
+from aisector.analytics.tables import (
+    CONTRIBUTION,
+    WEIGHT_AT_START,
+    contributions_table,
+    sectors_table,
+)
+from aisector.analytics.windows import resolve_window
 from tests.conftest import hours, members, panel_of
 
 
@@ -49,8 +54,8 @@ def test_members_without_a_start_cap_or_price_weigh_nothing_and_unknown_coins_ar
 
 
 def test_offline_ai_agents_story_pippin_doubles_but_adds_under_three_points():
-    from aisector.market_data import load_market
-    from aisector.sectors import load_sectors
+    from aisector.core.sectors import load_sectors
+    from aisector.sources.market_data import load_market
 
     book = load_sectors()
     data = load_market("offline", book)

@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aisector.errors import BadPayload, ConfigError
-from aisector.sectors import load_sectors, parse_sectors
-from analytics.schema import MARKET_COLUMNS, empty_market_frame, validate_market_frame
+from aisector.core.errors import BadPayload, ConfigError
+from aisector.core.schema import MARKET_COLUMNS, empty_market_frame, validate_market_frame
+from aisector.core.sectors import load_sectors, parse_sectors
 
 
 def raw(**overrides) -> pd.DataFrame:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from aisector.errors import ConfigError
-from aisector.sectors import Alias, DexToken, load_sectors, parse_sectors
+from aisector.core.errors import ConfigError
+from aisector.core.sectors import Alias, DexToken, load_sectors, parse_sectors
 
 SECTORS = '[sectors.ai]\ncoins = ["ai16z", "agent-x", "pippin"]\n'
 ADDRESS = "AgentX7qVh4mQk2s9Lw3Nd8Rf5Tb6Yc1Zp4pump"

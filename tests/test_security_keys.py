@@ -31,8 +31,8 @@ from pathlib import Path
 
 import pytest
 
-from aisector.cli import main, streamlit_flags
-from aisector.errors import SourceError
+from aisector.apps.cli import main, streamlit_flags
+from aisector.core.errors import SourceError
 from connectors.coingecko import CoinGecko
 from connectors.http import RetryPolicy
 from tests.fault_server import KEY_HEADERS, FaultServer, Request, error, hang
@@ -44,7 +44,7 @@ KEY = "CG-leak-canary-7f3a9"  # COINGECKO_DEMO_API_KEY in the environment
 PRO_KEY = "CG-leak-canary-pro-4b2e"  # COINGECKO_PRO_API_KEY in the environment
 SECRETS_KEY = "CG-leak-canary-toml-81c6"  # COINGECKO_PRO_API_KEY in .streamlit/secrets.toml
 CANARY = "leak-canary"  # in every key: a fragment of one is a leak too
-CONSOLE = "import sys; from aisector.cli import main; sys.exit(main())"
+CONSOLE = "import sys; from aisector.apps.cli import main; sys.exit(main())"
 PAGES = ("Rotation", "Relative rotation", "Sector breakdown", "Tokens", "Flows", "Methodology")
 RENDER_TIMEOUT_MS = 60_000
 FAST = "100000"  # COINGECKO_CALLS_PER_MINUTE: the call budget never makes a test wait

@@ -23,15 +23,15 @@ from typing import Any
 import pandas as pd
 import pytest
 
-from aisector.cli import main
-from aisector.events import Event
-from aisector.exports import FORMULA_STARTS, neutralise_formula
-from aisector.market_data import load_market
-from aisector.sectors import load_sectors
-from analytics.index import CAP_WEIGHTED
-from analytics.rotation import rotation_tail
-from analytics.shares import VOLUME_SHARE
-from dashboard import charts
+from aisector.analytics.index import CAP_WEIGHTED
+from aisector.analytics.rotation import rotation_tail
+from aisector.analytics.shares import VOLUME_SHARE
+from aisector.apps.cli import main
+from aisector.apps.exports import FORMULA_STARTS, neutralise_formula
+from aisector.core.events import Event
+from aisector.core.sectors import load_sectors
+from aisector.present import charts
+from aisector.sources.market_data import load_market
 from dashboard.downloads import csv_contents
 from dashboard.selection import Selection, selected_views
 from tests.headless import CHART

@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from aisector.errors import BadPayload, ConfigError, StoreError
-from analytics.schema import validate_market_frame
+from aisector.core.errors import BadPayload, ConfigError, StoreError
+from aisector.core.schema import validate_market_frame
+from aisector.store import Fetched, Origin, open_existing, open_store, schema
+from aisector.store.location import database_url, default_store_path, store_url
 from connectors.offline import COINS, OfflineMarket
-from store import Fetched, Origin, open_existing, open_store, schema
-from store.location import database_url, default_store_path, store_url
 from tests.conftest import hours, tidy
 from tests.store_backends import BACKENDS, backend_url
 from tests.store_workers import story
@@ -113,7 +113,7 @@ def test_a_write_that_fails_half_way_leaves_nothing_of_itself(url, market, monke
 
     with open_store(url) as store:
         store.write(market.iloc[:100], OFFLINE)
-        monkeypatch.setattr("store.history._record_fetched", crash)
+        monkeypatch.setattr("aisector.store.history._record_fetched", crash)
         whole = Fetched(("bitcoin",), market["timestamp"].min(), market["timestamp"].max())
         with pytest.raises(RuntimeError):
             store.write(market, OFFLINE, whole)

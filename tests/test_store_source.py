@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from aisector.cli import main
-from aisector.errors import SourceError
+from aisector.apps.cli import main
+from aisector.core.errors import SourceError
+from aisector.store import open_store
+from aisector.store.source import StoreSource
 from connectors.offline import COINS, OfflineMarket
-from store import open_store
-from store.source import StoreSource
 from tests.store_workers import story
 
 

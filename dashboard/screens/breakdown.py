@@ -2,14 +2,15 @@
 
 import streamlit as st
 
-from analytics.index import CAP_WEIGHTED, EQUAL_WEIGHTED, VOLUME_WEIGHTED
-from analytics.schema import SECTOR, SYMBOL
-from analytics.sector_stats import MARKET_CAP_CHANGE, return_column
-from analytics.tables import CHANGE, CONTRIBUTION, WEIGHT_AT_START
-from dashboard import charts, context, show
+from aisector.analytics.index import CAP_WEIGHTED, EQUAL_WEIGHTED, VOLUME_WEIGHTED
+from aisector.analytics.sector_stats import MARKET_CAP_CHANGE, return_column
+from aisector.analytics.tables import CHANGE, CONTRIBUTION, WEIGHT_AT_START
+from aisector.core.schema import SECTOR, SYMBOL
+from aisector.present import charts
+from aisector.present.formatting import MISSING, signed_percent, utc_time
+from aisector.present.labels import method_label
+from dashboard import context, show
 from dashboard.downloads import csv_button
-from dashboard.formatting import MISSING, signed_percent, utc_time
-from dashboard.labels import method_label
 
 MEASURES = {
     MARKET_CAP_CHANGE: "Market-cap change",

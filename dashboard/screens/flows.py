@@ -2,12 +2,13 @@
 
 import streamlit as st
 
-from analytics.schema import TIMESTAMP
-from analytics.shares import MARKET_CAP_SHARE
-from dashboard import cache, charts, context, show
+from aisector.analytics.shares import MARKET_CAP_SHARE
+from aisector.core.schema import TIMESTAMP
+from aisector.present import charts
+from aisector.present.formatting import utc_time
+from aisector.present.labels import markdown_text, share_universe_text
+from dashboard import cache, context, show
 from dashboard.downloads import csv_button
-from dashboard.formatting import utc_time
-from dashboard.labels import markdown_text, share_universe_text
 
 page = context.current()
 context.require_sectors(page)

@@ -2,13 +2,14 @@
 
 import streamlit as st
 
-from aisector.summary import headline, window_sentences
-from analytics.schema import TIMESTAMP
-from analytics.shares import DAY_START, MARKET_CAP_SHARE, VOLUME_SHARE
-from dashboard import cache, cards, charts, context, grids, show
+from aisector.analytics.shares import DAY_START, MARKET_CAP_SHARE, VOLUME_SHARE
+from aisector.core.schema import TIMESTAMP
+from aisector.present import charts
+from aisector.present.formatting import utc_time
+from aisector.present.labels import markdown_text, method_label, share_universe_text
+from aisector.present.summary import headline, window_sentences
+from dashboard import cache, cards, context, grids, show
 from dashboard.downloads import csv_button
-from dashboard.formatting import utc_time
-from dashboard.labels import markdown_text, method_label, share_universe_text
 
 page = context.current()
 context.require_sectors(page)

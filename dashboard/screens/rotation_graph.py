@@ -2,12 +2,19 @@
 
 import streamlit as st
 
-from analytics.rotation import PRICE_BASIS, RS_WINDOW, VOLUME_SHARE_BASIS, rotation_tail, rs_period
-from analytics.windows import window_length
-from dashboard import charts, context, show
+from aisector.analytics.rotation import (
+    PRICE_BASIS,
+    RS_WINDOW,
+    VOLUME_SHARE_BASIS,
+    rotation_tail,
+    rs_period,
+)
+from aisector.core.periods import window_length
+from aisector.present import charts
+from aisector.present.formatting import utc_time
+from aisector.present.labels import markdown_text
+from dashboard import context, show
 from dashboard.downloads import csv_button
-from dashboard.formatting import utc_time
-from dashboard.labels import markdown_text
 
 DEFAULT_TAIL = 8
 FILE_BENCHMARK, TOTAL_MARKET = "file", "market"

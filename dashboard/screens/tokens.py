@@ -2,9 +2,10 @@
 
 import streamlit as st
 
-from dashboard import charts, context, grids, show
+from aisector.present import charts
+from aisector.present.formatting import MISSING, utc_time
+from dashboard import context, grids, show
 from dashboard.downloads import csv_button
-from dashboard.formatting import MISSING, utc_time
 
 page = context.current()
 context.require_sectors(page)

@@ -1,0 +1,103 @@
+"""The tidy market frame every connector returns, its column names, and its one validator.
+
+One row per (timestamp, coin). ``coin_id``, ``symbol`` and ``source`` hold strings, stored as
+pandas categoricals so that millions of rows stay small and group fast.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from aisector.core.errors import BadPayload
+
+TIMESTAMP = "timestamp"
+COIN_ID = "coin_id"
+SYMBOL = "symbol"
+PRICE = "price"
+MARKET_CAP = "market_cap"
+VOLUME = "volume"
+SOURCE = "source"
+
+MARKET_COLUMNS = (TIMESTAMP, COIN_ID, SYMBOL, PRICE, MARKET_CAP, VOLUME, SOURCE)
+NUMERIC_COLUMNS = (PRICE, MARKET_CAP, VOLUME)
+TEXT_COLUMNS = (COIN_ID, SYMBOL, SOURCE)
+
+# The sector-membership frame has one row per (sector, coin_id).
+SECTOR = "sector"
+
+
+def validate_market_frame(frame: pd.DataFrame, source: str | None = None) -> pd.DataFrame:
+    """Check and normalise a connector's output so the pandas layer can trust it.
+
+    Raises ``BadPayload`` naming the column and the first bad row. Zero or negative caps and
+    volumes become missing (upstream uses 0 for "unknown"); a missing price drops the row.
+    """
+    missing = [c for c in MARKET_COLUMNS if c not in frame.columns and c != SOURCE]
+    if missing:
+        raise BadPayload(f"market data lacks column(s) {', '.join(missing)}")
+    out = frame.loc[:, [c for c in MARKET_COLUMNS if c in frame.columns]].copy()
+    if source is not None:
+        out[SOURCE] = source
+    elif SOURCE not in out.columns:
+        out[SOURCE] = "unknown"
+    out[TIMESTAMP] = _utc_timestamps(out[TIMESTAMP])
+    for column in NUMERIC_COLUMNS:
+        out[column] = _numbers(out[column], column)
+    if (out[PRICE] < 0).any():
+        raise BadPayload(f"negative price for {_first(out, out[PRICE] < 0)}")
+    out[PRICE] = out[PRICE].where(out[PRICE] > 0)
+    for column in (MARKET_CAP, VOLUME):
+        out[column] = out[column].where(out[column] > 0)
+    out = out[out[PRICE].notna() & out[TIMESTAMP].notna()]
+    coin_text = out[COIN_ID].astype("string").str.strip()
+    if coin_text.isna().any() or (coin_text == "").any():
+        raise BadPayload("market data has a row without a coin_id")
+    out[COIN_ID] = coin_text.astype("category")
+    out[SYMBOL] = out[SYMBOL].astype("string").str.upper().fillna("").astype("category")
+    out[SOURCE] = out[SOURCE].astype("string").fillna("unknown").astype("category")
+    duplicated = out.duplicated([TIMESTAMP, COIN_ID])
+    if duplicated.any():
+        raise BadPayload(
+            f"market data has {int(duplicated.sum())} duplicate (timestamp, coin_id) rows, "
+            f"first {_first(out, duplicated)}"
+        )
+    return out.sort_values([TIMESTAMP, COIN_ID], kind="stable").reset_index(drop=True)
+
+
+def empty_market_frame() -> pd.DataFrame:
+    """A valid frame with no rows, for sources that found nothing."""
+    frame = pd.DataFrame({c: pd.Series(dtype="float64") for c in NUMERIC_COLUMNS})
+    frame[TIMESTAMP] = pd.Series(dtype="datetime64[ns, UTC]")
+    for column in TEXT_COLUMNS:
+        frame[column] = pd.Series(dtype="string")
+    return validate_market_frame(frame[list(MARKET_COLUMNS)])
+
+
+def _utc_timestamps(values: pd.Series) -> pd.Series:
+    try:  # the cast is inside: a year like -1 or 3000 parses, then overflows nanoseconds
+        return pd.to_datetime(values, utc=True, format="ISO8601").astype("datetime64[ns, UTC]")
+    except (ValueError, TypeError) as error:
+        raise BadPayload(f"timestamp column holds a value that is not a date: {error}") from None
+
+
+def _numbers(values: pd.Series, column: str) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+        numbers = values.astype("float64")
+    else:
+        numbers = pd.to_numeric(values.astype("string").str.strip(), errors="coerce").astype(
+            "float64"
+        )
+        bad = numbers.isna() & values.notna() & (values.astype("string").str.strip() != "")
+        if bad.any():
+            raise BadPayload(
+                f"column {column} holds {values[bad].iloc[0]!r}, which is not a number"
+            )
+    if np.isinf(numbers).any():
+        raise BadPayload(f"column {column} holds an infinite value")
+    return numbers
+
+
+def _first(frame: pd.DataFrame, mask: pd.Series) -> str:
+    row = frame[mask].iloc[0]
+    return f"{row[COIN_ID]} at {row[TIMESTAMP]}"
