@@ -1,9 +1,13 @@
-"""The dashboard's server process: ``python -m dashboard.serve run dashboard/app.py [flags]``.
+"""The dashboard's server process: ``python -P -m dashboard.serve run dashboard/app.py [flags]``.
 
 The same as ``streamlit run``, except that the analysis stack (pandas, plotly, the layer, the
 offline market) is imported before the server starts listening. Streamlit imports an app's
 modules on its first script run, so without this the first visitor waits about a second for
 imports that every later visitor gets for free.
+
+``-P`` keeps the working folder off ``sys.path``. Streamlit puts the script's folder, this package's
+own, first instead, so the module names here must not be those of the standard library or of an
+installed package (tests/test_installed_wheel.py checks).
 """
 
 from __future__ import annotations

@@ -31,7 +31,7 @@ from pathlib import Path
 
 import pytest
 
-from aisector.apps.cli import main, streamlit_flags
+from aisector.apps.cli import main, streamlit_config, streamlit_flags
 from aisector.core.errors import SourceError
 from connectors.coingecko import CoinGecko
 from connectors.http import RetryPolicy
@@ -39,7 +39,6 @@ from tests.fault_server import KEY_HEADERS, FaultServer, Request, error, hang
 from tests.headless import CHART, free_port, wait_until_healthy
 from tests.test_live_cli import ROWS
 
-ROOT = Path(__file__).resolve().parents[1]
 KEY = "CG-leak-canary-7f3a9"  # COINGECKO_DEMO_API_KEY in the environment
 PRO_KEY = "CG-leak-canary-pro-4b2e"  # COINGECKO_PRO_API_KEY in the environment
 SECRETS_KEY = "CG-leak-canary-toml-81c6"  # COINGECKO_PRO_API_KEY in .streamlit/secrets.toml
@@ -411,12 +410,10 @@ def test_no_page_frame_download_or_server_log_holds_a_key(dashboard: Dashboard) 
 
 
 def test_the_config_file_keeps_xsrf_protection_and_cors_on() -> None:
-    config = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text(encoding="utf-8"))
+    config = tomllib.loads(streamlit_config())
     assert config["server"]["enableXsrfProtection"] is True
     assert config["server"]["enableCORS"] is True
-    flags = streamlit_flags(
-        ROOT / ".streamlit" / "config.toml"
-    )  # how `aisector dashboard` passes them
+    flags = streamlit_flags(streamlit_config())  # how `aisector dashboard` passes them
     assert {"--server.enableXsrfProtection=true", "--server.enableCORS=true"} <= set(flags)
 
 

@@ -54,6 +54,7 @@ SOURCE_HELP = (
 )
 COLLECT_SOURCE_HELP = "auto (default: CoinGecko), coingecko, offline, or csv:PATH"
 MAX_BACKFILL_DAYS = 36_500  # a century; more overflows the timestamps
+STREAMLIT_CONFIG = "streamlit_config.toml"  # in the dashboard package; .streamlit/ links to it
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -433,16 +434,16 @@ def run_dashboard(options: argparse.Namespace) -> NoReturn:
     chart_events(load_sectors(options.sectors), options.events)  # broken files fail here
     if options.source.strip().lower() != AUTO:
         open_source(options.source)  # so does an unknown source, before the server starts
-    app = resources.files("dashboard") / "app.py"
     command = [
         sys.executable,
+        "-P",  # safe path: a dashboard.py or analytics.py in the working folder cannot shadow ours
         "-m",
         "dashboard.serve",
         "run",
-        str(app),
+        str(resources.files("dashboard") / "app.py"),
         "--server.port",
         str(options.port),
-        *streamlit_flags(Path(str(app)).parent.parent / ".streamlit" / "config.toml"),
+        *streamlit_flags(streamlit_config()),
     ]
     command += ["--", "--source", options.source]
     if options.no_collect:
@@ -477,13 +478,17 @@ def _now() -> pd.Timestamp:
     return pd.Timestamp.now(tz="UTC")
 
 
-def streamlit_flags(config: Path) -> list[str]:
-    """The project's Streamlit config as command-line flags, so the theme and the safety settings
-    apply whatever folder ``aisector dashboard`` is started from (Streamlit reads the working
-    folder's ``.streamlit/``)."""
-    if not config.is_file():
-        return []
-    options = _dotted(tomllib.loads(config.read_text(encoding="utf-8")))
+def streamlit_config() -> str:
+    """The dashboard's Streamlit settings (theme, no tracebacks in the browser, no usage
+    statistics), shipped inside the ``dashboard`` package so that a plain install has them."""
+    return (resources.files("dashboard") / STREAMLIT_CONFIG).read_text(encoding="utf-8")
+
+
+def streamlit_flags(config: str) -> list[str]:
+    """Streamlit config text as command-line flags, so the theme and the safety settings apply
+    whatever folder ``aisector dashboard`` is started from (Streamlit reads only the working
+    folder's and the user's ``.streamlit/config.toml``)."""
+    options = _dotted(tomllib.loads(config))
     return [
         f"--{name}={str(value).lower() if isinstance(value, bool) else value}"
         for name, value in options
