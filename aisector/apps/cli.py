@@ -36,6 +36,7 @@ from aisector.core.events import chart_events
 from aisector.core.periods import window_length
 from aisector.core.sectors import SectorBook, load_sectors
 from aisector.core.settings import SETTINGS, redact, remember_secret, url_secrets
+from aisector.present import theme
 from aisector.sources.market_data import AUTO, load_market
 from aisector.sources.registry import open_source
 from aisector.store import HistoryStore, open_store
@@ -478,12 +479,13 @@ def _now() -> pd.Timestamp:
 
 
 def streamlit_flags(config: Path) -> list[str]:
-    """The project's Streamlit config as command-line flags, so the theme and the safety settings
-    apply whatever folder ``aisector dashboard`` is started from (Streamlit reads the working
-    folder's ``.streamlit/``)."""
+    """The project's Streamlit config and the theme module's theme as command-line flags, so the
+    safety settings and the theme apply whatever folder ``aisector dashboard`` is started from
+    (Streamlit reads the working folder's ``.streamlit/``)."""
     if not config.is_file():
         return []
-    options = _dotted(tomllib.loads(config.read_text(encoding="utf-8")))
+    settings = _dotted(tomllib.loads(config.read_text(encoding="utf-8")))
+    options = [*settings, *theme.streamlit_options().items()]
     return [
         f"--{name}={str(value).lower() if isinstance(value, bool) else value}"
         for name, value in options
@@ -491,7 +493,7 @@ def streamlit_flags(config: Path) -> list[str]:
 
 
 def _dotted(table: dict, prefix: str = "") -> Iterator[tuple[str, object]]:
-    """(``section.key``, value) of every option, nested tables such as ``[theme.light]`` too."""
+    """(``section.key``, value) of every option, nested tables too."""
     for key, value in table.items():
         if isinstance(value, dict):
             yield from _dotted(value, f"{prefix}{key}.")
