@@ -1,5 +1,5 @@
 """The look in one place: the font, text and grid colours, gains and losses, and the light and dark
-page colours. The charts, their PNG copies, the dashboard's cards and grid and the
+page colours. The charts, the report's CSS, its PNG copies, the dashboard's cards and grid and the
 dashboard's Streamlit theme all take their values from here, so a colour changes once.
 
 Sector colours are data: the sectors file gives them, else ``aisector.core.sectors.DEFAULT_PALETTE``
@@ -20,6 +20,14 @@ FALLBACK = "#94a3b8"  # a sector without a colour, base and centre lines, totals
 GAIN = "#15803d"
 LOSS = "#b91c1c"
 NEUTRAL = "#f8fafc"  # the middle of the red-green scale; the report's summary panel
+# The data source's badge on the report's light page, as (text, background): amber for simulated
+# data, green for live data, blue for a file or store; and the background of its warnings.
+SOURCE_BADGES = {
+    "offline": ("#b45309", "#fef3c7"),
+    "live": (GAIN, "#dcfce7"),
+    "file": ("#1d4ed8", "#dbeafe"),
+}
+WARNING_BACKGROUND = "#fff7ed"
 # The dashboard's token grid is drawn on a canvas that cannot follow the theme, so its gains and
 # losses are mid tones that keep >= 4:1 contrast on both the light and the dark background.
 GAIN_ON_BOTH = "#138a48"
