@@ -14,12 +14,12 @@ from aisector.analytics.sector_stats import COUNTED, MARKET_CAP_CHANGE, MEMBERS,
 from aisector.analytics.shares import VOLUME_SHARE
 from aisector.analytics.tables import LABEL
 from aisector.core.schema import MARKET_CAP, SECTOR, VOLUME
+from aisector.present import theme
 from aisector.present.formatting import percent, signed_percent, usd_compact
 from aisector.present.labels import markdown_text, method_label
 from aisector.present.missing import missing_notes, missing_reason
 
 CARDS_PER_ROW = 4
-FALLBACK_COLOR = "#94a3b8"
 _HEX_COLOR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
 
 
@@ -90,4 +90,4 @@ def _missing(value: float) -> bool:
 
 def safe_color(color: str | None) -> str:
     """The colour if it is a plain hex colour (it goes into CSS), else a neutral grey."""
-    return color if color and _HEX_COLOR.match(color) else FALLBACK_COLOR
+    return color if color and _HEX_COLOR.match(color) else theme.FALLBACK

@@ -25,17 +25,13 @@ from aisector.analytics.tables import (
 )
 from aisector.core.periods import WINDOWS
 from aisector.core.schema import COIN_ID, MARKET_CAP, PRICE, SYMBOL, VOLUME
+from aisector.present import theme
 from aisector.present.formatting import MISSING, percent, signed_percent, usd_compact, usd_price
 from aisector.present.labels import markdown_text, method_label, sector_names
 from aisector.present.missing import missing_notes
 
 if TYPE_CHECKING:  # pandas imports the Styler (and jinja2) only when a page asks for one
     from pandas.io.formats.style import Styler
-
-# The grid is drawn on a canvas that cannot follow the theme, so these mid tones keep >= 4:1
-# contrast on both the light (#ffffff) and the dark (#0b1220) background of .streamlit/config.toml.
-GAIN_COLOR = "#138a48"
-LOSS_COLOR = "#d83a3a"
 
 Formats = Mapping[str, Callable[[float], str]]
 
@@ -158,4 +154,4 @@ def _sign_color(value: float) -> str:
     """Green for a gain, red for a loss, nothing for flat or missing."""
     if pd.isna(value) or value == 0:
         return ""
-    return f"color: {GAIN_COLOR if value > 0 else LOSS_COLOR}"
+    return f"color: {theme.GAIN_ON_BOTH if value > 0 else theme.LOSS_ON_BOTH}"

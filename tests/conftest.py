@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import pandas as pd
 import pytest
 
 from aisector.analytics.panel import MarketPanel, market_panel
 from aisector.analytics.windows import Window
+from aisector.apps.cli import main
 from aisector.core.periods import DEFAULT_TOLERANCE_SHARE
 from aisector.core.schema import MARKET_COLUMNS, validate_market_frame
 from tests.headless import chromium, running_dashboard
@@ -74,6 +75,25 @@ def two_coin_rows() -> list[tuple]:
         (2, "a", 12.1, 121.0, 20.0),
         (2, "b", 19.95, 299.25, 20.0),
     ]
+
+
+@pytest.fixture
+def dashboard_command(monkeypatch) -> Callable[..., list[str]]:
+    """The command line ``aisector dashboard OPTIONS`` would replace itself with; nothing starts."""
+
+    def command(*options: str) -> list[str]:
+        started: list[list[str]] = []
+
+        def exec_instead(_program: str, argv: list[str], _env: dict) -> None:
+            started.append(argv)
+            raise SystemExit(0)
+
+        monkeypatch.setattr("aisector.apps.cli.os.execve", exec_instead)
+        with pytest.raises(SystemExit):
+            main(["dashboard", *options])
+        return started[0]
+
+    return command
 
 
 @pytest.fixture(scope="session")

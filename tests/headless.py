@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, NoReturn
 
 import pytest
 
+from aisector.apps.cli import streamlit_config, streamlit_flags
+
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, Page
 
@@ -94,6 +96,7 @@ def running_dashboard(log_dir: Path) -> Iterator[str]:
         "true",
         "--server.port",
         str(port),
+        *streamlit_flags(streamlit_config()),
         "--",
         "--source",
         "offline",

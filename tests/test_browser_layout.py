@@ -17,6 +17,8 @@ from typing import Any
 
 import pytest
 
+from aisector.core.sectors import load_sectors
+from aisector.present import theme
 from tests.headless import ROOT, save_full_page
 
 pytestmark = pytest.mark.browser
@@ -158,6 +160,11 @@ def luminance(css_color: str) -> float:
     return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
 
 
+def rgb(hex_color: str) -> str:
+    """'#0b1220' -> 'rgb(11, 18, 32)', as the browser computes a colour."""
+    return "rgb({}, {}, {})".format(*(int(hex_color[i : i + 2], 16) for i in (1, 3, 5)))
+
+
 def contrast(a: str, b: str) -> float:
     light, dark = sorted((luminance(a), luminance(b)), reverse=True)
     return (light + 0.05) / (dark + 0.05)
@@ -184,6 +191,7 @@ def test_every_page_fits_a_phone(open_page, path: str, heading: str, charts: int
 def test_the_menu_switches_page_and_charts_to_the_dark_theme(open_page) -> None:
     tab = open_page("", "Sector rotation", 3, DESKTOP, scheme="light")
     light = tab.evaluate(COLOURS)
+    assert light["background"] == rgb(theme.LIGHT.background_color)
     assert luminance(light["background"]) > 0.9
     assert max(luminance(c) for c in light["text"]) < 0.3
 
@@ -195,6 +203,7 @@ def test_the_menu_switches_page_and_charts_to_the_dark_theme(open_page) -> None:
         lambda: tab.evaluate(COLOURS),
         lambda c: luminance(c["background"]) < 0.05 and min(map(luminance, c["text"])) > 0.5,
     )
+    assert dark["background"] == rgb(theme.DARK.background_color)  # the theme module's
     assert luminance(dark["background"]) < 0.05
     assert min(luminance(c) for c in dark["text"]) > 0.5  # title, ticks and legend all light
     assert len(dark["lines"]) == 4  # one line per sector
@@ -206,17 +215,8 @@ def test_the_menu_switches_page_and_charts_to_the_dark_theme(open_page) -> None:
 
 
 def test_shipped_sector_colours_keep_3_to_1_on_both_theme_backgrounds() -> None:
-    import tomllib
-
-    from aisector.core.sectors import load_sectors
-
-    theme = tomllib.loads((ROOT / ".streamlit" / "config.toml").read_text())["theme"]
-    backgrounds = [theme[mode]["backgroundColor"] for mode in ("light", "dark")]
+    backgrounds = [mode.background_color for mode in (theme.LIGHT, theme.DARK)]
     colors = load_sectors().colors()
-
-    def rgb(hex_color: str) -> str:
-        return "rgb({}, {}, {})".format(*(int(hex_color[i : i + 2], 16) for i in (1, 3, 5)))
-
     weakest = {
         (sector, background): contrast(rgb(color), rgb(background))
         for sector, color in colors.items()

@@ -13,7 +13,6 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from aisector.apps.cli import main
 from aisector.apps.keeper import read_history_status
 from aisector.core.sectors import load_sectors
 from aisector.store import open_existing
@@ -150,17 +149,9 @@ def test_a_dashboard_stopped_mid_backfill_resumes_where_it_stopped(live, monkeyp
 
 
 @pytest.mark.parametrize("flags", [[], ["--no-collect"]])
-def test_aisector_dashboard_passes_no_collect_to_the_app(flags, monkeypatch):
-    started: list[list[str]] = []
-
-    def exec_instead(_program: str, command: list[str], _env: dict) -> None:
-        started.append(command)
-        raise SystemExit(0)
-
-    monkeypatch.setattr("aisector.apps.cli.os.execve", exec_instead)
-    with pytest.raises(SystemExit):
-        main(["dashboard", "--source", "offline", *flags])
-    script_args = started[0][started[0].index("--") + 1 :]
+def test_aisector_dashboard_passes_no_collect_to_the_app(flags, dashboard_command):
+    command = dashboard_command("--source", "offline", *flags)
+    script_args = command[command.index("--") + 1 :]
     assert ("--no-collect" in script_args) == bool(flags)
     assert launch_options(script_args).collect is not bool(flags)
 

@@ -36,6 +36,7 @@ from aisector.core.events import chart_events
 from aisector.core.periods import window_length
 from aisector.core.sectors import SectorBook, load_sectors
 from aisector.core.settings import SETTINGS, redact, remember_secret, url_secrets
+from aisector.present import theme
 from aisector.sources.market_data import AUTO, load_market
 from aisector.sources.registry import open_source
 from aisector.store import HistoryStore, open_store
@@ -479,16 +480,16 @@ def _now() -> pd.Timestamp:
 
 
 def streamlit_config() -> str:
-    """The dashboard's Streamlit settings (theme, no tracebacks in the browser, no usage
+    """The dashboard's Streamlit settings (no tracebacks in the browser, no usage
     statistics), shipped inside the ``dashboard`` package so that a plain install has them."""
     return (resources.files("dashboard") / STREAMLIT_CONFIG).read_text(encoding="utf-8")
 
 
 def streamlit_flags(config: str) -> list[str]:
-    """Streamlit config text as command-line flags, so the theme and the safety settings apply
-    whatever folder ``aisector dashboard`` is started from (Streamlit reads only the working
-    folder's and the user's ``.streamlit/config.toml``)."""
-    options = _dotted(tomllib.loads(config))
+    """Streamlit config text plus the theme module's theme as command-line flags, so the theme and
+    the safety settings apply whatever folder ``aisector dashboard`` is started from (Streamlit
+    reads only the working folder's and the user's ``.streamlit/config.toml``)."""
+    options = [*_dotted(tomllib.loads(config)), *theme.streamlit_options().items()]
     return [
         f"--{name}={str(value).lower() if isinstance(value, bool) else value}"
         for name, value in options
@@ -496,7 +497,7 @@ def streamlit_flags(config: str) -> list[str]:
 
 
 def _dotted(table: dict, prefix: str = "") -> Iterator[tuple[str, object]]:
-    """(``section.key``, value) of every option, nested tables such as ``[theme.light]`` too."""
+    """(``section.key``, value) of every option, nested tables too."""
     for key, value in table.items():
         if isinstance(value, dict):
             yield from _dotted(value, f"{prefix}{key}.")

@@ -36,7 +36,7 @@ from aisector.core.settings import redact
 from aisector.present import charts, summary
 from aisector.present.formatting import age_text, utc_time
 from aisector.present.report_html import Badge, Page, Section, report_page
-from aisector.present.report_tables import sectors_html, tokens_html
+from aisector.present.report_tables import sectors_table, tokens_table
 
 DEFAULT_WINDOWS = ("24h", "7d")
 TABLES = ("tokens", "sectors", "index", "rotation", "movers")
@@ -182,7 +182,7 @@ def _page(
     alerts: Sequence[str],
 ) -> Page:
     first = next(iter(views.values()))
-    sections = [Section(w, figures[w], sectors_html(v.sectors)) for w, v in views.items()]
+    sections = [Section(w, figures[w], sectors_table(v.sectors)) for w, v in views.items()]
     generated = pd.Timestamp(str(provenance["generated_at"]))
     return Page(
         title=f"AI-token sector snapshot · {utc_time(data.as_of)}",
@@ -190,7 +190,7 @@ def _page(
         badge=_badge(data, str(provenance["data"]), generated),
         summary=sentences,
         sections=sections,
-        tokens_table=tokens_html(first.tokens, book.labels()),
+        tokens_table=tokens_table(first.tokens, book.labels()),
         notes=NOTES,
         colophon=f"Generated {utc_time(generated)} by aisector {_version('aisector')} from "
         f"{data.label}. CSV tables in tables/, sources and methods in provenance.json.",

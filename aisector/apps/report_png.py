@@ -17,6 +17,8 @@ from pathlib import Path
 
 import plotly.graph_objects as go
 
+from aisector.present import theme
+
 BROWSER_ENV = "BROWSER_PATH"
 BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 PNG_WIDTH = 1200
@@ -24,7 +26,7 @@ PNG_SCALE = 2
 RENDER_TIMEOUT_S = 30  # per chart, inside kaleido
 TOTAL_TIMEOUT_S = 90  # browser start-up and every chart; a cron job must not hang on a browser
 PNG_MARGIN = {"l": 24, "r": 36, "t": 95, "b": 20}  # the screen version sits in a padded page
-SUBTITLE_FONT = {"size": 12, "color": "#64748b"}
+SUBTITLE_FONT = {"size": 12, "color": theme.MUTED}
 
 
 class PngSkipped(Exception):
@@ -71,8 +73,8 @@ def _job(figure: go.Figure, path: Path, caption: str) -> dict:
     """A kaleido job: the chart on white with a margin and its caption, at print size."""
     subtitle = {"text": html.escape(caption), "font": SUBTITLE_FONT}  # plotly reads a bit of HTML
     image = go.Figure(figure).update_layout(
-        paper_bgcolor="white",
-        plot_bgcolor="white",
+        paper_bgcolor=theme.LIGHT.background_color,
+        plot_bgcolor=theme.LIGHT.background_color,
         margin=PNG_MARGIN,
         title_subtitle=subtitle,
         title_pad={"l": PNG_MARGIN["l"]},

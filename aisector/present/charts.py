@@ -1,10 +1,11 @@
 """Plotly figures for the dashboard and the snapshot report (``write_html``): no streamlit, no I/O.
 
 Every builder takes the tables of ``aisector.analytics.views`` plus the sector labels and colours of the
-sectors file, so a sector has the same colour in every chart. The style is spelled out here
-rather than taken from a plotly template: a template costs ~25 ms per figure, on every page load.
-The colours that depend on the page come from a ``ChartStyle`` argument: ``PAPER`` spells them
-out for the report, ``APP`` leaves them to the dashboard's light or dark theme.
+sectors file, so a sector has the same colour in every chart. The style is spelled out here, in
+the values of ``theme``, rather than taken from a plotly template: a template costs ~25 ms per
+figure, on every page load. The colours that depend on the page come from a ``ChartStyle``
+argument: ``PAPER`` spells them out for the report, ``APP`` leaves them to the dashboard's light
+or dark theme.
 """
 
 from __future__ import annotations
@@ -32,17 +33,11 @@ from aisector.analytics.shares import DAY_START, SHARE_CHANGE
 from aisector.analytics.tables import CHANGE, CONTRIBUTION, SECTORS, TURNOVER
 from aisector.core.events import Event
 from aisector.core.schema import COIN_ID, MARKET_CAP, SECTOR, SYMBOL, TIMESTAMP
+from aisector.present import theme
 from aisector.present.labels import chart_text, method_label
 
-FONT = "'Source Sans Pro', 'Source Sans 3', 'Segoe UI', Helvetica, Arial, sans-serif"
-TEXT_COLOR = "#1e293b"
-MUTED_COLOR = "#64748b"
-GRID_COLOR = "#e2e8f0"
-FALLBACK_COLOR = "#94a3b8"
 HEIGHT = 380
-GAIN_COLOR = "#15803d"
-LOSS_COLOR = "#b91c1c"
-DIVERGING_SCALE = [[0.0, LOSS_COLOR], [0.5, "#f8fafc"], [1.0, GAIN_COLOR]]
+DIVERGING_SCALE = [[0.0, theme.LOSS], [0.5, theme.NEUTRAL], [1.0, theme.GAIN]]
 BAR_HEIGHT = 34
 TIME_AXIS = "Time (UTC)"
 UTC_HOVER = "%Y-%m-%d %H:%M UTC"
@@ -61,7 +56,9 @@ class ChartStyle:
     label_background: str
 
 
-PAPER = ChartStyle(FONT, TEXT_COLOR, MUTED_COLOR, GRID_COLOR, "rgba(255,255,255,0.75)")
+PAPER = ChartStyle(
+    theme.FONT, theme.TEXT, theme.MUTED, theme.LINE, theme.rgba(theme.LIGHT.background_color, 0.75)
+)
 """Light colours spelled out, so the report's HTML and PNG files look the same anywhere."""
 APP = ChartStyle(None, None, None, None, "rgba(128,128,128,0.22)")
 """For ``st.plotly_chart(theme="streamlit")``: text and grid follow the user's light/dark theme."""
@@ -83,7 +80,7 @@ def index_chart(
             y=series[LEVEL],
             name=_name(labels, sector),
             mode="lines",
-            line={"color": colors.get(sector, FALLBACK_COLOR), "width": 2.2},
+            line={"color": colors.get(sector, theme.FALLBACK), "width": 2.2},
             hovertemplate="%{y:.2f}",
         )
         for sector, series in rows.groupby(SECTOR, sort=False)
@@ -118,8 +115,8 @@ def share_chart(
             name=_name(labels, sector),
             mode="lines",
             stackgroup="share",
-            line={"color": colors.get(sector, FALLBACK_COLOR), "width": 0.8},
-            fillcolor=colors.get(sector, FALLBACK_COLOR),
+            line={"color": colors.get(sector, theme.FALLBACK), "width": 0.8},
+            fillcolor=colors.get(sector, theme.FALLBACK),
             hovertemplate="%{y:.1%}",
         )
         for sector, series in rotation.groupby(SECTOR, sort=False)
@@ -141,7 +138,7 @@ def rotation_graph(
 ) -> go.Figure:
     """RS-ratio against RS-momentum, a tail per sector: who leads, who is turning (an RRG)."""
     traces = [
-        _rotation_tail_trace(series, _name(labels, sector), colors.get(sector, FALLBACK_COLOR))
+        _rotation_tail_trace(series, _name(labels, sector), colors.get(sector, theme.FALLBACK))
         for sector, series in points.groupby(SECTOR, sort=False)
     ]
     reach = _centre_reach(points)
@@ -186,7 +183,7 @@ def _centre_reach(points: pd.DataFrame, floor: float = 1.0) -> float:
 
 def _centre_lines() -> list[dict[str, Any]]:
     """Lines at RS-ratio 100 and RS-momentum 100 that split the four quadrants."""
-    line = {"color": FALLBACK_COLOR, "width": 1, "dash": "dot"}
+    line = {"color": theme.FALLBACK, "width": 1, "dash": "dot"}
     vertical = {"type": "line", "xref": "x", "x0": CENTRE, "x1": CENTRE, "yref": "paper"}
     horizontal = {"type": "line", "yref": "y", "y0": CENTRE, "y1": CENTRE, "xref": "paper"}
     return [
@@ -260,7 +257,7 @@ def _event_marks(
     shown = shown_events(events, times)
     if not shown:
         return [], []
-    line = {"color": MUTED_COLOR, "width": 1, "dash": "dash"}
+    line = {"color": theme.MUTED, "width": 1, "dash": "dash"}
     lines = [
         {"type": "line", "xref": "x", "yref": "paper", "x0": e.timestamp, "x1": e.timestamp}
         | {"y0": 0, "y1": 1, "line": line}
@@ -363,10 +360,10 @@ def contributions_chart(
         texttemplate="%{y:+.2%}",
         textposition="outside",
         cliponaxis=False,
-        increasing={"marker": {"color": GAIN_COLOR}},
-        decreasing={"marker": {"color": LOSS_COLOR}},
-        totals={"marker": {"color": FALLBACK_COLOR}},
-        connector={"line": {"color": FALLBACK_COLOR, "width": 1, "dash": "dot"}},
+        increasing={"marker": {"color": theme.GAIN}},
+        decreasing={"marker": {"color": theme.LOSS}},
+        totals={"marker": {"color": theme.FALLBACK}},
+        connector={"line": {"color": theme.FALLBACK, "width": 1, "dash": "dot"}},
         hovertemplate="%{x}: %{y:+.2%}<extra></extra>",
     )
     left_out = len(contributions) - len(counted)
@@ -401,7 +398,7 @@ def movers_chart(
             y=symbols[first_sector == sector],
             orientation="h",
             name=chart_text(labels.get(sector, sector or "no sector")),
-            marker={"color": colors.get(sector, FALLBACK_COLOR)},
+            marker={"color": colors.get(sector, theme.FALLBACK)},
             texttemplate="%{x:+.1%}",
             textposition="outside",
             cliponaxis=False,
@@ -431,7 +428,7 @@ def cap_change_chart(
     bar = go.Bar(
         x=names,
         y=cap_changes[CAP_CHANGE_USD],
-        marker={"color": [colors.get(s, FALLBACK_COLOR) for s in cap_changes[SECTOR]]},
+        marker={"color": [colors.get(s, theme.FALLBACK) for s in cap_changes[SECTOR]]},
         texttemplate="%{y:$.3s}",
         textposition="outside",
         cliponaxis=False,
@@ -460,7 +457,7 @@ def flow_sankey(
     sankey = go.Sankey(
         node={
             "label": [_name(labels, s) for s in sectors],
-            "color": [colors.get(s, FALLBACK_COLOR) for s in sectors],
+            "color": [colors.get(s, theme.FALLBACK) for s in sectors],
             "pad": 18,
             "hovertemplate": "%{label}: %{value:.2f} pts<extra></extra>",
         },
@@ -468,7 +465,7 @@ def flow_sankey(
             "source": nodes.get_indexer("from:" + flows[SOURCE_SECTOR]),
             "target": nodes.get_indexer("to:" + flows[TARGET_SECTOR]),
             "value": link_values,
-            "color": "rgba(148,163,184,0.45)",
+            "color": theme.rgba(theme.FALLBACK, 0.45),
             "hovertemplate": "%{source.label} → %{target.label}: "
             "%{value:.2f} pts (estimate)<extra></extra>",
         },
@@ -680,5 +677,5 @@ def _base_line() -> dict[str, Any]:
         "yref": "y",
         "y0": BASE_LEVEL,
         "y1": BASE_LEVEL,
-        "line": {"color": FALLBACK_COLOR, "width": 1, "dash": "dot"},
+        "line": {"color": theme.FALLBACK, "width": 1, "dash": "dot"},
     }

@@ -1,12 +1,12 @@
-"""The report's tables as escaped HTML: chosen columns, plain names, $ and % text, gains green.
+"""The report's tables as rows of text cells: chosen columns, plain names, $ and % text, gains green.
 
-Every cell goes through ``html.escape``: token symbols and sector labels come from upstream APIs
-and user files, so a symbol like ``<script>`` must print as text, never run.
+The cells are plain text; the report's template draws them (``tables.html.j2``) and escapes each,
+since token symbols and sector labels come from upstream APIs and user files: a symbol like
+``<script>`` must print as text, never run.
 """
 
 from __future__ import annotations
 
-import html
 import math
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -40,7 +40,25 @@ class Column:
     explained: bool = False  # a sectors-table figure: an empty cell says why on hover
 
 
-def sectors_html(sectors: pd.DataFrame) -> str:
+@dataclass(frozen=True)
+class Cell:
+    """One cell's text, its CSS classes (alignment, gain or loss colour) and, for an empty
+    figure, the reason shown on hover."""
+
+    text: str
+    classes: str = ""
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table for the template: its columns (for the headers) and its rows of cells."""
+
+    columns: tuple[Column, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+
+
+def sectors_table(sectors: pd.DataFrame) -> Table:
     """One row per sector: members counted, cap and its change, index returns, volume share."""
     returns = [
         Column(return_column(m), method_label(m), signed_percent, signed=True, explained=True)
@@ -57,10 +75,10 @@ def sectors_html(sectors: pd.DataFrame) -> str:
         Column(VOLUME_SHARE, "Volume share", percent, explained=True),
     ]
     counted = sectors[COUNTED].astype(str) + "/" + sectors[MEMBERS].astype(str)
-    return html_table(sectors.assign(**{COUNTED_OF: counted}), columns)
+    return text_table(sectors.assign(**{COUNTED_OF: counted}), columns)
 
 
-def tokens_html(tokens: pd.DataFrame, labels: Mapping[str, str]) -> str:
+def tokens_table(tokens: pd.DataFrame, labels: Mapping[str, str]) -> Table:
     """Every token, largest market cap first, with its moves over each standard window."""
     moves = [Column(f"change_{w}", f"{w}", signed_percent, signed=True) for w in WINDOWS]
     columns = [
@@ -78,33 +96,23 @@ def tokens_html(tokens: pd.DataFrame, labels: Mapping[str, str]) -> str:
             SECTORS: tokens[SECTORS].map(lambda keys: sector_names(keys, dict(labels))),
         }
     )
-    return html_table(named, columns)
+    return text_table(named, columns)
 
 
-def html_table(table: pd.DataFrame, columns: Sequence[Column]) -> str:
-    """A plain ``<table>`` of ``columns``, every header and cell escaped."""
-    head = "".join(f"<th{_class(c)}>{html.escape(c.header)}</th>" for c in columns)
-    rows = "".join(
-        "<tr>" + "".join(_cell(row, c) for c in columns) + "</tr>" for _, row in table.iterrows()
-    )
-    return f"<table><thead><tr>{head}</tr></thead><tbody>{rows}</tbody></table>"
+def text_table(table: pd.DataFrame, columns: Sequence[Column]) -> Table:
+    """The ``columns`` of every row of ``table`` as text cells."""
+    rows = tuple(tuple(_cell(row, c) for c in columns) for _, row in table.iterrows())
+    return Table(tuple(columns), rows)
 
 
-def _cell(row: pd.Series, column: Column) -> str:
+def _cell(row: pd.Series, column: Column) -> Cell:
     value = row[column.key]
     text = MISSING if _missing(value) else column.format(value)
     classes = " ".join(
         c for c in ("num" if column.numeric else "", _sign(value) if column.signed else "") if c
     )
-    attribute = f' class="{classes}"' if classes else ""
     reason = missing_reason(row, column.key) if column.explained else None
-    if reason:
-        attribute += f' title="{html.escape(reason)}"'
-    return f"<td{attribute}>{html.escape(str(text))}</td>"
-
-
-def _class(column: Column) -> str:
-    return ' class="num"' if column.numeric else ""
+    return Cell(str(text), classes, reason)
 
 
 def _sign(value: Any) -> str:
