@@ -278,10 +278,15 @@ def test_cli_collect_prints_one_summary_line_and_fills_the_store(
     assert tokens.loc["pippin", "change"] == pytest.approx(1.0482, abs=5e-9)
 
 
-def test_cli_store_option_lasts_only_for_the_run(sqlite_url, monkeypatch):
+def test_cli_store_option_leaves_the_environment_alone(sqlite_url, monkeypatch, tmp_path):
     monkeypatch.delenv("AISECTOR_STORE", raising=False)
+    before = dict(os.environ)
     assert main(["collect", "--source", "offline", "--backfill", "1", "--store", sqlite_url]) == 0
-    assert "AISECTOR_STORE" not in os.environ
+    out_file = tmp_path / "tokens.csv"
+    export = ["export", "tokens", "--source", "store", "--store", sqlite_url]
+    assert main([*export, "--out", str(out_file)]) == 0
+    assert dict(os.environ) == before
+    assert json.loads(out_file.with_suffix(".json").read_text())["source"] == "store"
 
 
 def test_cli_collect_creates_the_default_store_in_the_data_folder(tmp_path, monkeypatch, capsys):

@@ -67,7 +67,7 @@ def collect_time(backend, tmp_path_factory) -> float:
 
 def start(role: str, url: str, *options: str) -> subprocess.Popen:
     command = [sys.executable, "-m", "tests.store_workers", role, url, *options]
-    environ = {**os.environ, "AISECTOR_STORE": url}  # what `aisector dashboard --store` sets
+    environ = {**os.environ, "AISECTOR_STORE": url}  # what a dashboard without --store reads
     return subprocess.Popen(
         command, cwd=ROOT, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )

@@ -12,7 +12,6 @@ import sys
 import threading
 import tomllib
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import NoReturn
@@ -40,7 +39,7 @@ from aisector.sources.market_data import AUTO, load_market
 from aisector.sources.registry import open_source
 from aisector.store import HistoryStore, open_store
 from aisector.store.lease import COLLECTOR
-from aisector.store.location import STORE_ENV
+from aisector.store.location import STORE_ENV, database_url
 from connectors.base import MarketSource
 from connectors.compose import with_dex_fallback
 
@@ -68,8 +67,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     options = parser.parse_args(argv)
     try:
-        with _store_option(getattr(options, "store", None)):
-            return options.run(options)
+        return options.run(options)
     except AisectorError as error:
         return _fail(str(error), EXIT_USAGE if isinstance(error, ConfigError) else EXIT_FAILURE)
     except KeyboardInterrupt:
@@ -450,27 +448,17 @@ def run_dashboard(options: argparse.Namespace) -> NoReturn:
     for flag, path in (("--sectors", options.sectors), ("--events", options.events)):
         if path:
             command += [flag, str(path.resolve())]
+    environ = os.environ.copy()
+    if options.store and database_url(options.store).password is not None:
+        # A command line is shown to every user of the host (`ps`); a process's environment
+        # only to its own user. The server reads it there (launch_options).
+        environ[STORE_ENV] = options.store
+    elif options.store:
+        command += ["--store", options.store]
     sys.stdout.flush()
     sys.stderr.flush()
     # The server takes this process's place, so a SIGTERM to `aisector dashboard` stops it.
-    os.execve(sys.executable, command, os.environ.copy())
-
-
-@contextmanager
-def _store_option(url: str | None) -> Iterator[None]:
-    """``--store URL`` is ``AISECTOR_STORE=URL`` for this run and the dashboard it starts."""
-    if not url:
-        yield
-        return
-    before = os.environ.get(STORE_ENV)
-    os.environ[STORE_ENV] = url
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ[STORE_ENV]
-        else:
-            os.environ[STORE_ENV] = before
+    os.execve(sys.executable, command, environ)
 
 
 def _now() -> pd.Timestamp:
