@@ -1,4 +1,5 @@
-"""Shared builders for small, hand-checkable tidy market frames, and the browser tests' server."""
+"""Shared builders for small, hand-checkable tidy market frames; the fixtures several test files
+use: a fake clock, fresh history stores, the browser tests' server and browser."""
 
 from __future__ import annotations
 
@@ -12,6 +13,8 @@ from aisector.analytics.windows import Window
 from aisector.core.periods import DEFAULT_TOLERANCE_SHARE
 from aisector.core.schema import MARKET_COLUMNS, validate_market_frame
 from tests.headless import chromium, running_dashboard
+from tests.live_fakes import FakeClock
+from tests.store_backends import BACKENDS, backend_url
 
 T0 = pd.Timestamp("2025-01-21T00:00Z")
 
@@ -74,6 +77,24 @@ def two_coin_rows() -> list[tuple]:
         (2, "a", 12.1, 121.0, 20.0),
         (2, "b", 19.95, 299.25, 20.0),
     ]
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """The live connectors' time: ``clock.time`` and ``clock.sleep`` (which only records)."""
+    return FakeClock()
+
+
+@pytest.fixture(params=BACKENDS)
+def url(request, tmp_path) -> str:
+    """A fresh history store's URL, once on SQLite and once on PostgreSQL."""
+    return backend_url(request.param, tmp_path)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    """A fresh history store's URL on SQLite only."""
+    return f"sqlite:///{tmp_path / 'history.sqlite'}"
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,6 @@ from aisector.core.schema import validate_market_frame
 from aisector.store import Fetched, Origin, open_store
 from connectors.base import CollectableSource, clip_to_range
 from connectors.offline import OfflineMarket
-from tests.store_backends import BACKENDS, backend_url
 
 T0 = pd.Timestamp("2025-01-01T00:00Z")
 HOUR = pd.Timedelta(hours=1)
@@ -30,16 +29,6 @@ DAY = pd.Timedelta(days=1)
 
 def at(hour: int) -> pd.Timestamp:
     return T0 + hour * HOUR
-
-
-@pytest.fixture
-def sqlite_url(tmp_path) -> str:
-    return f"sqlite:///{tmp_path / 'history.sqlite'}"
-
-
-@pytest.fixture(params=BACKENDS)
-def url(request, tmp_path) -> str:
-    return backend_url(request.param, tmp_path)
 
 
 class FakeLive(CollectableSource):

@@ -42,11 +42,6 @@ CLI = "import sys; from aisector.apps.cli import main; sys.exit(main())"
 KILL_POINTS = sorted(n / 1000 for n in random.Random(6).sample(range(1000), 6))
 
 
-@pytest.fixture(params=BACKENDS)
-def url(request, tmp_path) -> str:
-    return backend_url(request.param, tmp_path)
-
-
 @pytest.fixture(scope="module")
 def full() -> pd.DataFrame:
     return story()
