@@ -63,8 +63,7 @@ def _fresh_market_data(
     source: str, book: SectorBook, store: str | None
 ) -> MarketData | SourceError:
     """Every coin of the sectors file from ``source`` (``store``: the history store that
-    ``--source store`` reads), or why it failed; shared by all sessions,
-    never mutated. A failure is kept for the lifetime too: a broken upstream is asked once per
+    ``--source store`` reads), or why it failed; shared by all sessions, never mutated. A failure is kept for the lifetime too: a broken upstream is asked once per
     lifetime, not again (through all its retries) on every rerun of every viewer."""
     try:
         return load_market_view(source, book, viewer_settings(), store)
@@ -91,9 +90,8 @@ def live_market_data(source: str, book: SectorBook, store: str | None = None) ->
     if isinstance(data, SourceError):
         previous = _last_good().get(key)
         if previous is None:
-            _fresh_market_data.clear(
-                source, book, store
-            )  # nothing to show: the next run asks again
+            # nothing to show: the next run asks again
+            _fresh_market_data.clear(source, book, store)
             raise data
         note = f"refresh failed, showing the last good data (as of {previous.as_of:%Y-%m-%d %H:%M} UTC): {data}"
         return replace(previous, warnings=(*previous.warnings, note), stale=True)
