@@ -63,8 +63,9 @@ def _fresh_market_data(
     source: str, book: SectorBook, store: str | None
 ) -> MarketData | SourceError:
     """Every coin of the sectors file from ``source`` (``store``: the history store that
-    ``--source store`` reads), or why it failed; shared by all sessions, never mutated. A failure is kept for the lifetime too: a broken upstream is asked once per
-    lifetime, not again (through all its retries) on every rerun of every viewer."""
+    ``--source store`` reads), or why it failed; shared by all sessions, never mutated. A failure
+    is kept for the lifetime too: a broken upstream is asked once per lifetime, not again (through
+    all its retries) on every rerun of every viewer."""
     try:
         return load_market_view(source, book, viewer_settings(), store)
     except SourceError as error:
