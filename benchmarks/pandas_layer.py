@@ -30,11 +30,11 @@ from aisector.analytics.sector_stats import sector_summary
 from aisector.analytics.shares import sector_shares, sector_totals
 from aisector.analytics.windows import Window, resolve_window
 from aisector.core.schema import MARKET_CAP
-from connectors.simulation import generic_sector_members
+from benchmarks.generic_market import generic_sector_members
 
 GENERATE = """
 import sys
-from connectors.simulation import simulate_generic_market
+from benchmarks.generic_market import simulate_generic_market
 simulate_generic_market(int(sys.argv[1]), int(sys.argv[2]), seed=7).to_parquet(sys.argv[3])
 """
 

@@ -18,7 +18,7 @@ import pandas as pd
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from aisector.store import Origin, open_store
-from connectors.simulation import simulate_generic_market
+from benchmarks.generic_market import simulate_generic_market
 from tests.store_backends import Cluster, server_binaries
 
 COINS = 200  # a market as wide as a big sectors file

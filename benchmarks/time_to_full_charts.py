@@ -88,19 +88,20 @@ def measure(plan: str) -> Result:
     folder = Path(tempfile.mkdtemp(prefix="aisector-ttfc-"))
     store_url = f"sqlite:///{folder / 'history.sqlite'}"
     with FaultServer(list(ROWS.values()), api_key=KEY, per_minute=per_minute) as upstream:
-        os.environ.update({"COINGECKO_API_URL": upstream.url, "AISECTOR_STORE": store_url})
+        os.environ["COINGECKO_API_URL"] = upstream.url
         os.environ["XDG_DATA_HOME"] = str(folder / "xdg")
         for name in (
             "COINGECKO_DEMO_API_KEY",
             "COINGECKO_PRO_API_KEY",
             "COINGECKO_CALLS_PER_MINUTE",
+            "AISECTOR_STORE",
         ):
             os.environ.pop(name, None)
         if setting:
             os.environ[setting] = KEY
         st.cache_data.clear()
         st.cache_resource.clear()
-        sys.argv = [str(APP), "--source", "coingecko"]
+        sys.argv = [str(APP), "--source", "coingecko", "--store", store_url]
         started = time.monotonic()
         at = AppTest.from_file(str(APP), default_timeout=120).run()  # the first page view
         coins = list(ROWS)

@@ -68,6 +68,7 @@ COIN_LIST_TTL = 24 * 3600.0  # seconds; /coins/list changes slowly and is large
 STALE_AFTER = tolerance_for("24h")  # a quote older than this cannot stand for "now" (DESIGN.md)
 NAME = "name"
 LAST_UPDATED = "last_updated"
+CATEGORY = "category"  # a CoinGecko category id, e.g. ai-agents
 MARKET_CAP_CHANGE = "market_cap_change"  # a category's 24h market-cap change, as a fraction
 
 Granularity = Literal["hourly", "daily"]
@@ -116,7 +117,7 @@ PERCENT_COLUMNS = tuple(change_column(w) for w in LOOKBACKS)
 CHART_SERIES = {PRICE: "prices", MARKET_CAP: "market_caps", VOLUME: "total_volumes"}
 COIN_LIST_FIELDS = {COIN_ID: "id", SYMBOL: "symbol", NAME: "name"}
 CATEGORY_FIELDS = {
-    "category": "id",
+    CATEGORY: "id",
     NAME: "name",
     MARKET_CAP: "market_cap",
     MARKET_CAP_CHANGE: "market_cap_change_24h",  # percent upstream; a fraction here

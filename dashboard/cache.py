@@ -59,36 +59,40 @@ def sector_book(path: str | None) -> SectorBook:
 
 
 @st.cache_resource(ttl=MARKET_TTL, show_spinner="Loading market data…")
-def _fresh_market_data(source: str, book: SectorBook) -> MarketData | SourceError:
-    """Every coin of the sectors file from ``source``, or why it failed; shared by all sessions,
-    never mutated. A failure is kept for the lifetime too: a broken upstream is asked once per
-    lifetime, not again (through all its retries) on every rerun of every viewer."""
+def _fresh_market_data(
+    source: str, book: SectorBook, store: str | None
+) -> MarketData | SourceError:
+    """Every coin of the sectors file from ``source`` (``store``: the history store that
+    ``--source store`` reads), or why it failed; shared by all sessions, never mutated. A failure
+    is kept for the lifetime too: a broken upstream is asked once per lifetime, not again (through
+    all its retries) on every rerun of every viewer."""
     try:
-        return load_market_view(source, book, viewer_settings())
+        return load_market_view(source, book, viewer_settings(), store)
     except SourceError as error:
         return error
 
 
 @st.cache_resource(show_spinner=False)
-def _last_good() -> dict[tuple[str, str], MarketData]:
-    """The newest data each (source, sectors file) served, kept for when a refresh fails."""
+def _last_good() -> dict[tuple[str, str, str | None], MarketData]:
+    """The newest data each (source, sectors file, store) served, kept for when a refresh fails."""
     return {}
 
 
 def market_data(source: str, book: SectorBook, store: str | None = None) -> MarketData:
     """Fresh data when the source serves it, else the last good data with why and how old;
     live data with the history the store at ``store`` holds behind it."""
-    return with_stored_history(live_market_data(source, book), book, store)
+    return with_stored_history(live_market_data(source, book, store), book, store)
 
 
-def live_market_data(source: str, book: SectorBook) -> MarketData:
+def live_market_data(source: str, book: SectorBook, store: str | None = None) -> MarketData:
     """What the source serves by itself, or the last good data when a refresh failed."""
-    key = (source, book.origin)
-    data = _fresh_market_data(source, book)
+    key = (source, book.origin, store)
+    data = _fresh_market_data(source, book, store)
     if isinstance(data, SourceError):
         previous = _last_good().get(key)
         if previous is None:
-            _fresh_market_data.clear(source, book)  # nothing to show: the next run asks again
+            # nothing to show: the next run asks again
+            _fresh_market_data.clear(source, book, store)
             raise data
         note = f"refresh failed, showing the last good data (as of {previous.as_of:%Y-%m-%d %H:%M} UTC): {data}"
         return replace(previous, warnings=(*previous.warnings, note), stale=True)

@@ -1,7 +1,7 @@
-"""The options ``aisector dashboard`` passes after ``--``: source, sectors and events files, and
-``--no-collect``. The store URL is not among them: it may hold a password, which a command line
-shows to every user of the host (``ps``); it comes from ``AISECTOR_STORE`` (which ``--store``
-sets) and is resolved once here, then passed down explicitly."""
+"""The options ``aisector dashboard`` passes after ``--``: source, sectors and events files,
+``--no-collect`` and ``--store``. The store URL is resolved once here (``--store``, else
+``AISECTOR_STORE``, else the user's store), then passed down explicitly. A store URL that holds a
+password comes in the environment instead: a command line is shown to every user of the host."""
 
 from __future__ import annotations
 
@@ -27,15 +27,18 @@ class Launch:
 
 
 def launch_options(argv: Sequence[str] | None = None) -> Launch:
-    """Read ``--source``, ``--sectors``, ``--events`` and ``--no-collect`` from the script
-    arguments (others are ignored), and the store URL from the environment."""
+    """Read ``--source``, ``--sectors``, ``--events``, ``--no-collect`` and ``--store`` from the
+    script arguments (others are ignored)."""
     parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False, exit_on_error=False)
     parser.add_argument("--source", default=AUTO)
     parser.add_argument("--sectors")
     parser.add_argument("--events")
     parser.add_argument("--no-collect", action="store_true")
+    parser.add_argument("--store")
     try:
         known, _ = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
     except argparse.ArgumentError as error:
         raise ConfigError(f"dashboard options: {error}") from None
-    return Launch(known.source, known.sectors, known.events, not known.no_collect, store_url())
+    return Launch(
+        known.source, known.sectors, known.events, not known.no_collect, store_url(known.store)
+    )

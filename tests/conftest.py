@@ -1,4 +1,5 @@
-"""Shared builders for small, hand-checkable tidy market frames, and the browser tests' server."""
+"""Shared builders for small, hand-checkable tidy market frames; the fixtures several test files
+use: a fake clock, fresh history stores, the browser tests' server and browser."""
 
 from __future__ import annotations
 
@@ -13,6 +14,8 @@ from aisector.apps.cli import main
 from aisector.core.periods import DEFAULT_TOLERANCE_SHARE
 from aisector.core.schema import MARKET_COLUMNS, validate_market_frame
 from tests.headless import chromium, running_dashboard
+from tests.live_fakes import FakeClock
+from tests.store_backends import BACKENDS, backend_url
 
 T0 = pd.Timestamp("2025-01-21T00:00Z")
 
@@ -78,14 +81,15 @@ def two_coin_rows() -> list[tuple]:
 
 
 @pytest.fixture
-def dashboard_command(monkeypatch) -> Callable[..., list[str]]:
-    """The command line ``aisector dashboard OPTIONS`` would replace itself with; nothing starts."""
+def dashboard_start(monkeypatch) -> Callable[..., tuple[list[str], dict[str, str]]]:
+    """The command line and environment ``aisector dashboard OPTIONS`` would replace itself with;
+    nothing starts."""
 
-    def command(*options: str) -> list[str]:
-        started: list[list[str]] = []
+    def start(*options: str) -> tuple[list[str], dict[str, str]]:
+        started: list[tuple[list[str], dict[str, str]]] = []
 
-        def exec_instead(_program: str, argv: list[str], _env: dict) -> None:
-            started.append(argv)
+        def exec_instead(_program: str, argv: list[str], env: dict[str, str]) -> None:
+            started.append((argv, env))
             raise SystemExit(0)
 
         monkeypatch.setattr("aisector.apps.cli.os.execve", exec_instead)
@@ -93,7 +97,25 @@ def dashboard_command(monkeypatch) -> Callable[..., list[str]]:
             main(["dashboard", *options])
         return started[0]
 
-    return command
+    return start
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    """The live connectors' time: ``clock.time`` and ``clock.sleep`` (which only records)."""
+    return FakeClock()
+
+
+@pytest.fixture(params=BACKENDS)
+def url(request, tmp_path) -> str:
+    """A fresh history store's URL, once on SQLite and once on PostgreSQL."""
+    return backend_url(request.param, tmp_path)
+
+
+@pytest.fixture
+def sqlite_url(tmp_path) -> str:
+    """A fresh history store's URL on SQLite only."""
+    return f"sqlite:///{tmp_path / 'history.sqlite'}"
 
 
 @pytest.fixture(scope="session")

@@ -1,9 +1,10 @@
 """A CoinGecko-shaped HTTP server on 127.0.0.1 whose answers follow a script, for fault tests.
 
-It serves ``/ping``, ``/coins/list``, ``/coins/markets`` and ``/coins/{id}/market_chart/range``
-(the routes ``ping``, ``list``, ``markets`` and ``chart``) from ``tests/fixtures``: quotes are
-stamped with the time of the request, and history is an hourly series over the asked range
-(``chart_point``). Pointed at by ``GECKOTERMINAL_API_URL`` too, it answers GeckoTerminal's
+It serves ``/ping``, ``/coins/list``, ``/coins/markets``, ``/coins/{id}/market_chart/range`` and
+``/coins/categories`` (the routes ``ping``, ``list``, ``markets``, ``chart`` and ``categories``)
+from ``tests/fixtures``: quotes are stamped with the time of the request, history is an hourly
+series over the asked range (``chart_point``), and ``/coins/markets?category=`` answers the
+category's rows of ``coingecko_category_markets.json``, largest market cap first, one page. Pointed at by ``GECKOTERMINAL_API_URL`` too, it answers GeckoTerminal's
 ``/networks/{n}/tokens/{t}/pools`` (route ``pools``, the fixture's pools whatever the token) and
 ``/networks/{n}/pools/{p}/ohlcv/hour`` (route ``ohlcv``, hourly candles before the asked time).
 
@@ -42,7 +43,12 @@ DEX_PATHS = {
     "ohlcv": re.compile(r"/networks/[^/]+/pools/(?P<coin>[^/]+)/ohlcv/hour$"),
 }
 DEX_PRICE = 0.0123  # the fixture's most liquid pool's price, around which candles drift
-ROUTES = {"/ping": "ping", "/coins/list": "list", "/coins/markets": "markets"}
+ROUTES = {
+    "/ping": "ping",
+    "/coins/list": "list",
+    "/coins/markets": "markets",
+    "/coins/categories": "categories",
+}
 HOUR_MS = 3_600_000
 PAST_THE_HOUR_MS = 7_000  # CoinGecko's hourly points fall a few seconds past the hour
 Payload = Any  # decoded JSON
@@ -145,6 +151,13 @@ def chart_shuffled(body: Payload) -> Payload:
 def market_rows() -> list[dict]:
     """The /coins/markets fixture rows."""
     return fixture("coingecko_markets.json")
+
+
+def category_page(category: str, per_page: int) -> list[dict]:
+    """What ``/coins/markets?category=...&order=market_cap_desc`` sends: the category's rows,
+    largest market cap first (0, CoinGecko's "unknown", last), one page; none for an unknown id."""
+    rows = fixture("coingecko_category_markets.json").get(category, [])
+    return sorted(rows, key=lambda row: -(row["market_cap"] or 0))[:per_page]
 
 
 def chart_point(price: float, ms: int) -> tuple[float, float, float]:
@@ -250,11 +263,15 @@ class FaultServer:
             return 200, [
                 {"id": c, "symbol": r["symbol"], "name": r["name"]} for c, r in rows.items()
             ]
+        if route == "markets" and "category" in query:
+            return 200, category_page(query["category"], int(query.get("per_page", 100)))
         if route == "markets":
             ids = query.get("ids")
             return 200, [row for c, row in rows.items() if ids is None or c in ids.split(",")]
         if route == "chart" and coin in rows:
             return 200, _chart(rows[coin]["current_price"], query["from"], query["to"])
+        if route == "categories":
+            return 200, fixture("coingecko_categories.json")
         if route == "pools":
             return 200, fixture("geckoterminal_token_pools.json")
         if route == "ohlcv":

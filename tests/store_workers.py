@@ -196,7 +196,8 @@ def store_rows(url: str) -> int:
 
 def dashboard_rows(_url: str) -> int:
     """Rows the dashboard would show: ``load_market`` on the store, as ``dashboard/cache.py``
-    calls it (the store's URL comes from AISECTOR_STORE, as ``aisector dashboard --store``)."""
+    calls it (the store's URL comes from AISECTOR_STORE, as for a dashboard started without
+    ``--store``)."""
     try:
         return len(load_market("store", load_sectors()).frame)
     except SourceError:  # nothing collected yet: the dashboard says so, no crash

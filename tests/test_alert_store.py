@@ -8,22 +8,15 @@ import sys
 from pathlib import Path
 
 import pandas as pd
-import pytest
 
 from aisector.store import open_existing, open_store, schema
 from aisector.store.alerts import SENT, UNSENT, Claim
 from tests.alert_receiver import receiver
-from tests.store_backends import BACKENDS, backend_url
 
 ROOT = Path(__file__).resolve().parent.parent
 T = pd.Timestamp("2025-01-22T00:00Z")
 NOW = pd.Timestamp("2026-01-01T00:00Z")
 DAY = pd.Timedelta(hours=24)
-
-
-@pytest.fixture(params=BACKENDS)
-def url(request, tmp_path) -> str:
-    return backend_url(request.param, tmp_path)
 
 
 def claim(at: pd.Timestamp, subject: str = "ai-agents up", **fields: object) -> Claim:

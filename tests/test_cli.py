@@ -9,6 +9,7 @@ import pandas as pd
 import pytest
 
 from aisector.apps.cli import main
+from tests.test_offline_market import FINAL_DAY_MOVES
 
 DATA = Path(__file__).parent / "data"
 MINI = ["--source", f"csv:{DATA / 'mini_market.csv'}", "--sectors", str(DATA / "mini_sectors.toml")]
@@ -158,15 +159,7 @@ def offline_exports(tmp_path_factory):
     )
 
 
-@pytest.mark.parametrize(
-    ("coin", "move"),
-    [
-        ("pippin", 1.0482),
-        ("ai-rig-complex", 0.4463),
-        ("ai16z", 0.3017),
-        ("virtual-protocol", 0.1195),
-    ],
-)
+@pytest.mark.parametrize(("coin", "move"), FINAL_DAY_MOVES)
 def test_offline_final_day_moves_are_the_reported_figures(offline_exports, coin, move):
     tokens, _, _ = offline_exports
     assert tokens.loc[coin, "change"] == pytest.approx(move, abs=5e-9)

@@ -21,7 +21,7 @@ from aisector.core.errors import BadPayload, ConfigError, RateLimited, SourceUna
 from aisector.core.schema import MARKET_COLUMNS
 from aisector.core.settings import redact
 from connectors.coingecko import PRO_URL, PUBLIC_URL, CoinGecko, chart_frame, range_chunks
-from tests.live_fakes import FakeClock, fixture, fixture_text
+from tests.live_fakes import fixture, fixture_text, query_of
 
 MARKETS = PUBLIC_URL + "coins/markets"
 COINS_LIST = PUBLIC_URL + "coins/list"
@@ -31,19 +31,10 @@ AS_OF = pd.Timestamp("2025-01-22 00:05", tz="UTC")
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 def gecko(clock) -> CoinGecko:
     return CoinGecko.from_settings(
         {"COINGECKO_DEMO_API_KEY": DEMO_KEY}, clock=clock.time, sleep=clock.sleep
     )
-
-
-def query_of(call) -> dict[str, str]:
-    return {k: v[0] for k, v in parse_qs(urlsplit(call.request.url).query).items()}
 
 
 def row(frame: pd.DataFrame, coin: str, when: pd.Timestamp) -> pd.Series:

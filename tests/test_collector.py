@@ -21,7 +21,6 @@ from aisector.core.schema import validate_market_frame
 from aisector.store import Fetched, Origin, open_store
 from connectors.base import CollectableSource, clip_to_range
 from connectors.offline import OfflineMarket
-from tests.store_backends import BACKENDS, backend_url
 
 T0 = pd.Timestamp("2025-01-01T00:00Z")
 HOUR = pd.Timedelta(hours=1)
@@ -30,16 +29,6 @@ DAY = pd.Timedelta(days=1)
 
 def at(hour: int) -> pd.Timestamp:
     return T0 + hour * HOUR
-
-
-@pytest.fixture
-def sqlite_url(tmp_path) -> str:
-    return f"sqlite:///{tmp_path / 'history.sqlite'}"
-
-
-@pytest.fixture(params=BACKENDS)
-def url(request, tmp_path) -> str:
-    return backend_url(request.param, tmp_path)
 
 
 class FakeLive(CollectableSource):
@@ -278,10 +267,15 @@ def test_cli_collect_prints_one_summary_line_and_fills_the_store(
     assert tokens.loc["pippin", "change"] == pytest.approx(1.0482, abs=5e-9)
 
 
-def test_cli_store_option_lasts_only_for_the_run(sqlite_url, monkeypatch):
+def test_cli_store_option_leaves_the_environment_alone(sqlite_url, monkeypatch, tmp_path):
     monkeypatch.delenv("AISECTOR_STORE", raising=False)
+    before = dict(os.environ)
     assert main(["collect", "--source", "offline", "--backfill", "1", "--store", sqlite_url]) == 0
-    assert "AISECTOR_STORE" not in os.environ
+    out_file = tmp_path / "tokens.csv"
+    export = ["export", "tokens", "--source", "store", "--store", sqlite_url]
+    assert main([*export, "--out", str(out_file)]) == 0
+    assert dict(os.environ) == before
+    assert json.loads(out_file.with_suffix(".json").read_text())["source"] == "store"
 
 
 def test_cli_collect_creates_the_default_store_in_the_data_folder(tmp_path, monkeypatch, capsys):

@@ -42,11 +42,6 @@ CLI = "import sys; from aisector.apps.cli import main; sys.exit(main())"
 KILL_POINTS = sorted(n / 1000 for n in random.Random(6).sample(range(1000), 6))
 
 
-@pytest.fixture(params=BACKENDS)
-def url(request, tmp_path) -> str:
-    return backend_url(request.param, tmp_path)
-
-
 @pytest.fixture(scope="module")
 def full() -> pd.DataFrame:
     return story()
@@ -67,7 +62,7 @@ def collect_time(backend, tmp_path_factory) -> float:
 
 def start(role: str, url: str, *options: str) -> subprocess.Popen:
     command = [sys.executable, "-m", "tests.store_workers", role, url, *options]
-    environ = {**os.environ, "AISECTOR_STORE": url}  # what `aisector dashboard --store` sets
+    environ = {**os.environ, "AISECTOR_STORE": url}  # what a dashboard without --store reads
     return subprocess.Popen(
         command, cwd=ROOT, env=environ, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
     )

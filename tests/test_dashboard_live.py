@@ -3,6 +3,7 @@ per-minute budget: its own collector fills the store and the charts fill in with
 
 from __future__ import annotations
 
+import os
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -149,11 +150,34 @@ def test_a_dashboard_stopped_mid_backfill_resumes_where_it_stopped(live, monkeyp
 
 
 @pytest.mark.parametrize("flags", [[], ["--no-collect"]])
-def test_aisector_dashboard_passes_no_collect_to_the_app(flags, dashboard_command):
-    command = dashboard_command("--source", "offline", *flags)
+def test_aisector_dashboard_passes_no_collect_to_the_app(flags, dashboard_start):
+    command, _env = dashboard_start("--source", "offline", *flags)
     script_args = command[command.index("--") + 1 :]
     assert ("--no-collect" in script_args) == bool(flags)
     assert launch_options(script_args).collect is not bool(flags)
+
+
+def test_aisector_dashboard_passes_the_store_as_an_argument(dashboard_start, monkeypatch, tmp_path):
+    monkeypatch.setenv("AISECTOR_STORE", "sqlite:////elsewhere/history.sqlite")
+    before = dict(os.environ)
+    store = f"sqlite:///{tmp_path / 'mine.sqlite'}"
+    command, env = dashboard_start("--source", "offline", "--store", store)
+    assert dict(os.environ) == before
+    assert env == before  # the server gets the store on its command line, not in its environment
+    assert launch_options(command[command.index("--") + 1 :]).store == store
+    assert launch_options([]).store == "sqlite:////elsewhere/history.sqlite"  # without: the env
+
+
+def test_a_store_password_reaches_the_server_in_its_environment_not_its_command_line(dashboard_start, monkeypatch):
+    monkeypatch.delenv("AISECTOR_STORE", raising=False)
+    before = dict(os.environ)
+    store = "postgresql://team:hunter2hunter2@db/history"
+    command, env = dashboard_start("--source", "offline", "--store", store)
+    assert dict(os.environ) == before
+    assert not any("hunter2" in part for part in command)  # `ps` shows it to every user
+    assert env == {**before, "AISECTOR_STORE": store}
+    monkeypatch.setattr("os.environ", env)  # the server process's environment
+    assert launch_options(command[command.index("--") + 1 :]).store == store
 
 
 def test_a_store_the_collector_cannot_write_leaves_the_page_working(live, monkeypatch, tmp_path):

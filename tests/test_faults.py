@@ -39,6 +39,7 @@ from aisector.store import open_store
 from connectors.coingecko import CoinGecko
 from connectors.http import DEFAULT_TIMEOUT, RetryPolicy, client_settings
 from dashboard import cache
+from tests.cli_runs import run_cli
 from tests.fault_server import (
     OK,
     FaultServer,
@@ -57,6 +58,7 @@ from tests.fault_server import (
     rate_limited,
     without,
 )
+from tests.live_fakes import FIXTURE_SECTORS
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "dashboard" / "app.py"
@@ -72,18 +74,6 @@ SETTINGS = {
 }
 COINS = ("virtual-protocol", "pippin", "bitcoin")  # the fixture's coins, in sectors-file order
 BUT_PIPPIN = ("virtual-protocol", "bitcoin")
-SECTORS = """
-[sectors.ai-agents]
-label = "AI agents"
-coins = ["virtual-protocol", "pippin"]
-
-[sectors.majors]
-label = "Majors"
-coins = ["bitcoin"]
-
-[benchmark]
-coins = ["bitcoin"]
-"""
 BASELINE_AGE = pd.Timedelta(hours=3)  # the store's earlier collect ran this long ago ...
 BASELINE_DAYS = 2  # ... and filled this many days; the faulty collect asks for FAULT_DAYS
 FAULT_DAYS = 4
@@ -300,7 +290,7 @@ def server() -> Iterator[FaultServer]:
 @pytest.fixture(scope="module")
 def sectors_file(tmp_path_factory) -> Path:
     path = tmp_path_factory.mktemp("faults") / "sectors.toml"
-    path.write_text(SECTORS, encoding="utf-8")
+    path.write_text(FIXTURE_SECTORS, encoding="utf-8")
     return path
 
 
@@ -339,19 +329,6 @@ def baseline(server: FaultServer, tmp_path_factory) -> Baseline:
     return Baseline(path, now, rows, coverage)
 
 
-def run_cli(args: list[str], scenario: Scenario, capsys) -> tuple[int, str, str]:
-    """``aisector ARGS`` in-process, or as the console script for the scenarios that say so."""
-    if not scenario.subprocess:
-        code = main(args)
-        streams = capsys.readouterr()
-        return code, streams.out, streams.err
-    script = Path(sys.executable).with_name("aisector")
-    run = subprocess.run(
-        [str(script), *args], capture_output=True, text=True, timeout=60, check=False
-    )
-    return run.returncode, run.stdout, run.stderr
-
-
 def assert_one_clean_line(err: str, out: str, expected: Outcome) -> None:
     """stderr is the expected line or nothing; nothing anywhere shows a traceback or the key."""
     lines = err.strip().splitlines()
@@ -372,11 +349,12 @@ def numeric(value: object) -> float:
 
 
 @pytest.mark.parametrize("scenario", ON_MARKETS, ids=ids(ON_MARKETS))
-def test_export(scenario: Scenario, upstream, sectors_file, tmp_path, capsys, monkeypatch):
+def test_export(scenario: Scenario, upstream, sectors_file, tmp_path, monkeypatch):
     scenario.fault_on(upstream, monkeypatch)
     out = tmp_path / "tokens.csv"
     args = ["export", "tokens", "--source", "coingecko", "--sectors", str(sectors_file)]
-    code, stdout, err = run_cli([*args, "--out", str(out)], scenario, capsys)
+    run = run_cli([*args, "--out", str(out)], console_script=scenario.subprocess)
+    code, stdout, err = run.code, run.out, run.err
     assert scenario.export is not None
     assert code == scenario.export.code, err
     assert_one_clean_line(err, stdout, scenario.export)
@@ -415,15 +393,14 @@ def store_parts(new: pd.DataFrame, baseline: Baseline) -> dict[str, tuple[str, .
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=ids(SCENARIOS))
-def test_collect(
-    scenario: Scenario, upstream, baseline, sectors_file, tmp_path, capsys, monkeypatch
-):
+def test_collect(scenario: Scenario, upstream, baseline, sectors_file, tmp_path, monkeypatch):
     path = tmp_path / "history.sqlite"
     shutil.copy(baseline.path, path)
     scenario.fault_on(upstream, monkeypatch)
     args = ["collect", "--source", "coingecko", "--sectors", str(sectors_file)]
     args += ["--backfill", str(FAULT_DAYS), "--store", f"sqlite:///{path}"]
-    code, stdout, err = run_cli(args, scenario, capsys)
+    run = run_cli(args, console_script=scenario.subprocess)
+    code, stdout, err = run.code, run.out, run.err
     assert code == scenario.collect.code, err
     assert_one_clean_line(err, stdout, scenario.collect)
     assert upstream.count(scenario.route) == scenario.requests

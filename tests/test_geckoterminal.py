@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import logging
 import math
-from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
 import pandas as pd
@@ -26,7 +25,7 @@ from connectors.compose import (
 )
 from connectors.geckoterminal import API_URL, GeckoTerminal, hourly_rows, ohlcv_frame
 from connectors.offline import OfflineMarket
-from tests.live_fakes import FakeClock, fixture
+from tests.live_fakes import fixture, query_of
 
 AGENT = "AgentX7qVh4mQk2s9Lw3Nd8Rf5Tb6Yc1Zp4pump"
 MAIN_POOL = "MainPoo1bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb"
@@ -36,18 +35,9 @@ AS_OF = pd.Timestamp("2025-01-22 00:05", tz="UTC")
 
 
 @pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
 def dex(clock) -> GeckoTerminal:
     tokens = {"agent-x": DexToken("solana", AGENT)}
     return GeckoTerminal.from_settings(tokens, {}, clock=clock.time, sleep=clock.sleep)
-
-
-def query_of(call) -> dict[str, str]:
-    return {k: v[0] for k, v in parse_qs(urlsplit(call.request.url).query).items()}
 
 
 @responses.activate

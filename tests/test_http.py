@@ -33,11 +33,6 @@ URL = "https://api.upstream.test/v3/coins/markets"
 KEY = "CG-httpTestKey0123456789"
 
 
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
 def client(clock: FakeClock, **options) -> HttpClient:
     session = open_session({"accept": "application/json"}, {"x-cg-demo-api-key": KEY})
     return HttpClient("Upstream", session, clock=clock.time, sleep=clock.sleep, **options)

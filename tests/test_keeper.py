@@ -22,23 +22,12 @@ from aisector.core.sectors import parse_sectors
 from aisector.store import open_existing, open_store
 from aisector.store.lease import COLLECTOR
 from tests.alert_receiver import receiver
-from tests.store_backends import BACKENDS, backend_url
 from tests.test_collector import DAY, HOUR, FakeLive, at, hourly_market
 
 ROOT = Path(__file__).resolve().parent.parent
 CLI = "import sys; from aisector.apps.cli import main; sys.exit(main())"
 TTL = pd.Timedelta(minutes=1)
 BOOK = parse_sectors('[sectors.ab]\nlabel = "AB"\ncoins = ["a", "b"]\n')
-
-
-@pytest.fixture(params=BACKENDS)
-def url(request, tmp_path) -> str:
-    return backend_url(request.param, tmp_path)
-
-
-@pytest.fixture
-def sqlite_url(tmp_path) -> str:
-    return f"sqlite:///{tmp_path / 'history.sqlite'}"
 
 
 # --- the plan: newest chunk of every coin first, small writes when asked ---------------------

@@ -21,23 +21,13 @@ import pytest
 from aisector.apps.cli import main
 from tests import reference_figures as ref
 from tests.fault_server import FaultServer, _chart, market_rows
+from tests.live_fakes import FIXTURE_SECTORS
 
 KEY = "CG-liveFiguresKey00001"
-SECTORS = """
-[sectors.ai-agents]
-label = "AI agents"
-coins = ["virtual-protocol", "pippin"]
-
-[sectors.majors]
-label = "Majors"
-coins = ["bitcoin"]
-
+SECTORS = f"""{FIXTURE_SECTORS}
 [sectors.tracked]
 label = "All tracked"
 coins = ["virtual-protocol", "pippin", "bitcoin"]
-
-[benchmark]
-coins = ["bitcoin"]
 """
 MEMBERS = {"ai-agents": ("virtual-protocol", "pippin"), "majors": ("bitcoin",)}
 MEMBERS["tracked"] = (*MEMBERS["ai-agents"], *MEMBERS["majors"])

@@ -24,20 +24,8 @@ from aisector.present.missing import NO_CAP_WEIGHTS, NO_PRICES, NO_VOLUME_WEIGHT
 from aisector.present.summary import ranked_sectors, rotation_sentence, window_sentences
 from connectors.coingecko import PUBLIC_URL, CoinGecko
 from dashboard.grids import sector_table, sector_table_notes
-from tests.live_fakes import FakeClock, fixture
+from tests.live_fakes import FIXTURE_SECTORS, FakeClock, fixture
 
-SECTORS = """
-[sectors.agents]
-label = "AI agents"
-coins = ["virtual-protocol", "pippin"]
-
-[sectors.majors]
-label = "Majors"
-coins = ["bitcoin"]
-
-[benchmark]
-coins = ["bitcoin"]
-"""
 RETURNS = ("return_cap_weighted", "return_equal_weighted", "return_volume_weighted")
 
 
@@ -54,7 +42,7 @@ def snapshot() -> MarketData:
 
 
 def sectors_for(data: MarketData, window: str) -> pd.DataFrame:
-    return build_views(data, parse_sectors(SECTORS), window).sectors.set_index("sector")
+    return build_views(data, parse_sectors(FIXTURE_SECTORS), window).sectors.set_index("sector")
 
 
 def test_a_7d_cap_weighted_return_without_a_cap_7d_ago_is_empty_not_the_24h_figure(snapshot):
@@ -68,7 +56,7 @@ def test_a_7d_cap_weighted_return_without_a_cap_7d_ago_is_empty_not_the_24h_figu
     first_step = ((0.80 / 1.1195 - 1) + (1.60 / 2.0482 - 1)) / 2
     second_step = (0.1195 + 1.0482) / 2
     expected = (1 + first_step) * (1 + second_step) - 1
-    assert week.loc["agents", "return_equal_weighted"] == pytest.approx(expected, rel=1e-9)
+    assert week.loc["ai-agents", "return_equal_weighted"] == pytest.approx(expected, rel=1e-9)
 
 
 @pytest.mark.parametrize("window", ["24h", "7d", "30d"])
@@ -81,10 +69,10 @@ def test_volume_weighted_return_without_volume_at_the_start_is_empty_in_every_wi
 
 
 def test_empty_figures_are_blank_in_csv_and_dash_on_screen_with_the_reason(snapshot):
-    views = build_views(snapshot, parse_sectors(SECTORS), "7d")
+    views = build_views(snapshot, parse_sectors(FIXTURE_SECTORS), "7d")
     text = csv_text(views.sectors[["sector", *RETURNS]], "test")
     assert text.splitlines()[1].split(",")[1:4:2] == ["", ""]  # cap and volume weighted blank
-    row = views.sectors.set_index("sector").loc["agents"]
+    row = views.sectors.set_index("sector").loc["ai-agents"]
     assert signed_percent(row["return_volume_weighted"]) == MISSING == "—"
     assert missing_reason(row, "return_cap_weighted") == NO_CAP_WEIGHTS
     assert missing_reason(row, "return_volume_weighted") == NO_VOLUME_WEIGHTS
@@ -104,7 +92,7 @@ def test_a_sector_with_no_priced_member_is_explained_as_such():
 
 
 def test_sectors_without_a_cap_weighted_return_are_left_out_of_the_ranking_and_summary(snapshot):
-    views = build_views(snapshot, parse_sectors(SECTORS), "7d")
+    views = build_views(snapshot, parse_sectors(FIXTURE_SECTORS), "7d")
     assert ranked_sectors(views).empty
     text = " ".join(window_sentences(views))
     assert not re.search(r"(?<!\d)[+-]?0\.00%", text)

@@ -14,7 +14,6 @@ carry a key only in the ``x-cg-*-api-key`` header.
 from __future__ import annotations
 
 import contextlib
-import io
 import logging
 import os
 import signal
@@ -35,6 +34,7 @@ from aisector.apps.cli import main, streamlit_config, streamlit_flags
 from aisector.core.errors import SourceError
 from connectors.coingecko import CoinGecko
 from connectors.http import RetryPolicy
+from tests.cli_runs import CliRun, run_cli
 from tests.fault_server import KEY_HEADERS, FaultServer, Request, error, hang
 from tests.headless import CHART, free_port, wait_until_healthy
 from tests.test_live_cli import ROWS
@@ -92,22 +92,6 @@ def all_logging() -> Iterator[Records]:
         root.setLevel(level)
 
 
-@dataclass
-class Run:
-    argv: list[str]
-    code: int
-    out: str
-    err: str
-
-
-def run_cli(argv: list[str]) -> Run:
-    """``main(argv)`` with its stdout and stderr captured."""
-    out, err = io.StringIO(), io.StringIO()
-    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
-        code = main(argv)
-    return Run(argv, code, out.getvalue(), err.getvalue())
-
-
 def upstream_env(patch: pytest.MonkeyPatch, url: str, folder: Path) -> None:
     """Live sources at the local upstream, no key set, the data folder under ``folder``."""
     patch.setenv("COINGECKO_API_URL", url)
@@ -124,11 +108,11 @@ def upstream_env(patch: pytest.MonkeyPatch, url: str, folder: Path) -> None:
 @dataclass
 class FullRun:
     folder: Path
-    runs: list[Run]
+    runs: list[CliRun]
     log: list[str]
     requests: list[Request]
 
-    def run(self, *argv: str) -> Run:
+    def run(self, *argv: str) -> CliRun:
         return next(r for r in self.runs if r.argv[: len(argv)] == list(argv))
 
 

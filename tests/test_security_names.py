@@ -299,7 +299,7 @@ def shown_text(tab, selector: str = "[data-testid=stMain]") -> str:
 
 
 @pytest.fixture(scope="module")
-def dashboard_url(inputs, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def hostile_url(inputs, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """``aisector dashboard`` on the hostile market and sectors file."""
     folder = tmp_path_factory.mktemp("hostile-dashboard")
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COINGECKO_", "AISECTOR_"))}
@@ -317,11 +317,11 @@ class Tab:
 
 
 @pytest.fixture(scope="module")
-def hostile_tab(browser, dashboard_url: str) -> Iterator[Tab]:
+def hostile_tab(browser, hostile_url: str) -> Iterator[Tab]:
     context = browser.new_context(viewport={"width": 1440, "height": 900}, accept_downloads=True)
     tab = Tab(context.new_page(), [])
     tab.page.on("dialog", lambda dialog: (tab.dialogs.append(dialog.message), dialog.dismiss()))
-    tab.page.goto(dashboard_url)
+    tab.page.goto(hostile_url)
     tab.page.wait_for_selector(CHART, timeout=RENDER_TIMEOUT_MS)
     try:
         yield tab

@@ -13,15 +13,9 @@ from aisector.store import Fetched, Origin, open_existing, open_store, schema
 from aisector.store.location import database_url, default_store_path, store_url
 from connectors.offline import COINS, OfflineMarket
 from tests.conftest import hours, tidy
-from tests.store_backends import BACKENDS, backend_url
 from tests.store_workers import story
 
 OFFLINE = Origin("offline", "offline – simulated market")
-
-
-@pytest.fixture(params=BACKENDS)
-def url(request, tmp_path) -> str:
-    return backend_url(request.param, tmp_path)
 
 
 @pytest.fixture(scope="module")

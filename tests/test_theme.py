@@ -13,9 +13,9 @@ from tests.test_browser_layout import contrast, rgb
 
 
 def test_the_dashboard_starts_with_the_theme_modules_light_and_dark_values(
-    dashboard_command,
+    dashboard_start,
 ) -> None:
-    command = dashboard_command("--source", "offline")
+    command, _env = dashboard_start("--source", "offline")
     streamlit_flags = command[: command.index("--")]  # after "--" come the app's own arguments
     assert "--theme.light.backgroundColor=#ffffff" in streamlit_flags
     assert f"--theme.dark.backgroundColor={theme.DARK.background_color}" in streamlit_flags

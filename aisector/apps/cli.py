@@ -12,7 +12,6 @@ import sys
 import threading
 import tomllib
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
 from typing import NoReturn
@@ -31,6 +30,7 @@ from aisector.apps.keeper import Keeper, Stopped, holder_name
 from aisector.apps.notify import NOTIFY_ENV, Delivery, notify_urls
 from aisector.apps.progress import Progress
 from aisector.apps.report import DEFAULT_WINDOWS, announce_report, write_report
+from aisector.apps.suggest import DEFAULT_TOP, MAX_TOP, category_lines, suggest_sector
 from aisector.core.errors import AisectorError, ConfigError, StoreError
 from aisector.core.events import chart_events
 from aisector.core.periods import window_length
@@ -41,8 +41,9 @@ from aisector.sources.market_data import AUTO, load_market
 from aisector.sources.registry import open_source
 from aisector.store import HistoryStore, open_store
 from aisector.store.lease import COLLECTOR
-from aisector.store.location import STORE_ENV
+from aisector.store.location import STORE_ENV, database_url
 from connectors.base import MarketSource
+from connectors.coingecko import CoinGecko
 from connectors.compose import with_dex_fallback
 
 EXIT_USAGE = 2
@@ -70,8 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     options = parser.parse_args(argv)
     try:
-        with _store_option(getattr(options, "store", None)):
-            return options.run(options)
+        return options.run(options)
     except AisectorError as error:
         return _fail(str(error), EXIT_USAGE if isinstance(error, ConfigError) else EXIT_FAILURE)
     except KeyboardInterrupt:
@@ -148,7 +148,31 @@ def build_parser() -> argparse.ArgumentParser:
     gather.set_defaults(run=run_collect)
     _report_command(commands)
     _alert_command(commands)
+    _sectors_command(commands)
     return parser
+
+
+def _sectors_command(commands: argparse._SubParsersAction) -> None:
+    sectors = commands.add_parser(
+        "sectors", help="start a sectors file from CoinGecko's categories"
+    )
+    actions = sectors.add_subparsers(dest="action", required=True, metavar="ACTION")
+    suggest = actions.add_parser(
+        "suggest",
+        help="print a [sectors.<id>] table of a CoinGecko category's largest coins by market cap",
+    )
+    suggest.add_argument("category", help="CoinGecko category id, e.g. ai-agents or meme-token")
+    suggest.add_argument(
+        "--top",
+        type=_top,
+        default=DEFAULT_TOP,
+        metavar="N",
+        help=f"how many coins (default {DEFAULT_TOP}, at most {MAX_TOP})",
+    )
+    suggest.set_defaults(run=run_suggest)
+    listing = actions.add_parser("categories", help="list CoinGecko's category ids, largest first")
+    listing.add_argument("--match", metavar="TEXT", help="only ids or names holding TEXT")
+    listing.set_defaults(run=run_categories)
 
 
 def _alert_command(commands: argparse._SubParsersAction) -> None:
@@ -431,6 +455,20 @@ def _warn(line: str) -> None:
     print(f"aisector: warning: {redact(line)}", file=sys.stderr, flush=True)
 
 
+def run_suggest(options: argparse.Namespace) -> int:
+    print(suggest_sector(CoinGecko.from_settings(), options.category, options.top), end="")
+    return 0
+
+
+def run_categories(options: argparse.Namespace) -> int:
+    lines = category_lines(CoinGecko.from_settings(), options.match)
+    for line in lines:
+        print(line)
+    if not lines:
+        print(f"aisector: no CoinGecko category matches {options.match!r}", file=sys.stderr)
+    return 0
+
+
 def run_dashboard(options: argparse.Namespace) -> NoReturn:
     chart_events(load_sectors(options.sectors), options.events)  # broken files fail here
     if options.source.strip().lower() != AUTO:
@@ -452,27 +490,17 @@ def run_dashboard(options: argparse.Namespace) -> NoReturn:
     for flag, path in (("--sectors", options.sectors), ("--events", options.events)):
         if path:
             command += [flag, str(path.resolve())]
+    environ = os.environ.copy()
+    if options.store and database_url(options.store).password is not None:
+        # A command line is shown to every user of the host (`ps`); a process's environment
+        # only to its own user. The server reads it there (launch_options).
+        environ[STORE_ENV] = options.store
+    elif options.store:
+        command += ["--store", options.store]
     sys.stdout.flush()
     sys.stderr.flush()
     # The server takes this process's place, so a SIGTERM to `aisector dashboard` stops it.
-    os.execve(sys.executable, command, os.environ.copy())
-
-
-@contextmanager
-def _store_option(url: str | None) -> Iterator[None]:
-    """``--store URL`` is ``AISECTOR_STORE=URL`` for this run and the dashboard it starts."""
-    if not url:
-        yield
-        return
-    before = os.environ.get(STORE_ENV)
-    os.environ[STORE_ENV] = url
-    try:
-        yield
-    finally:
-        if before is None:
-            del os.environ[STORE_ENV]
-        else:
-            os.environ[STORE_ENV] = before
+    os.execve(sys.executable, command, environ)
 
 
 def _now() -> pd.Timestamp:
@@ -543,6 +571,12 @@ def _interval(text: str) -> pd.Timedelta:
     if unit not in units or not (number.isascii() and number.isdigit()) or int(number) == 0:
         raise argparse.ArgumentTypeError(f"{text!r} is not an interval like 5m, 30s or 1h")
     return pd.Timedelta(**{units[unit]: int(number)})
+
+
+def _top(text: str) -> int:
+    if not (text.isascii() and text.isdigit()) or not 1 <= int(text) <= MAX_TOP:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number of coins from 1 to {MAX_TOP}")
+    return int(text)
 
 
 def _port(text: str) -> int:

@@ -35,21 +35,24 @@ def load_market(
 ) -> MarketData:
     """Fetch every coin the sectors file names from the source ``spec`` describes; ``secrets``
     (Streamlit's) back up the environment for API keys. Live data comes with the history the
-    store at ``store`` (default: ``AISECTOR_STORE``, else the user's store) holds of its source."""
-    data = load_market_view(spec, book, secrets)
+    store at ``store`` (default: ``AISECTOR_STORE``, else the user's store) holds of its source;
+    ``--source store`` reads that store."""
+    data = load_market_view(spec, book, secrets, store)
     if not data.live or data.source not in HISTORY_SOURCES:
         return data
     return with_history(data, stored_history(book, data.source, store), book)
 
 
-def load_market_view(spec: str, book: SectorBook, secrets: Secrets = None) -> MarketData:
+def load_market_view(
+    spec: str, book: SectorBook, secrets: Secrets = None, store: str | None = None
+) -> MarketData:
     """What ``spec`` serves by itself: for a live source its latest view, without stored history."""
     if spec.strip().lower() != AUTO:
-        return _load(spec, book, (), secrets)
+        return _load(spec, book, (), secrets, store)
     notes: list[str] = []
     for candidate in AUTO_CANDIDATES:
         try:
-            return _load(candidate, book, tuple(notes), secrets, probe_first=True)
+            return _load(candidate, book, tuple(notes), secrets, store, probe_first=True)
         except SourceError as error:
             notes.append(f"{candidate} unavailable: {error}")
     raise SourceError("no source could serve data: " + "; ".join(notes))
@@ -79,9 +82,10 @@ def _load(
     book: SectorBook,
     notes: tuple[str, ...],
     secrets: Secrets,
+    store: str | None,
     probe_first: bool = False,
 ) -> MarketData:
-    source = open_source(spec, secrets)
+    source = open_source(spec, secrets, store)
     probe = getattr(source, "probe", None)  # live sources answer a ping; files have nothing to ask
     if probe_first and probe is not None:
         probe()
