@@ -9,6 +9,7 @@ from typing import Protocol, runtime_checkable
 import pandas as pd
 
 from aisector.core.schema import validate_market_frame
+from aisector.core.sectors import TrackedProtocol
 from connectors.http import HttpClient
 from connectors.payload import history_range, with_lookbacks
 
@@ -27,6 +28,24 @@ class MarketSource(Protocol):
         end: pd.Timestamp | None = None,
     ) -> pd.DataFrame:
         """Validated tidy rows for ``coins`` between ``start`` and ``end`` (inclusive, UTC)."""
+        ...
+
+
+class FundamentalsSource(Protocol):
+    """A source of protocol activity in the fundamentals frame of ``aisector.core.schema``."""
+
+    name: str  # short id written into every row's ``data_source``, e.g. "offline", "defillama"
+    label: str  # what the UI badge and export provenance say, e.g. "offline – simulated activity"
+    live: bool
+
+    def protocol_activity(
+        self,
+        protocols: Sequence[TrackedProtocol],
+        start: pd.Timestamp | None = None,
+        end: pd.Timestamp | None = None,
+    ) -> pd.DataFrame:
+        """Validated daily rows for ``protocols`` with dates in [start, end] (UTC days); a
+        protocol the source knows nothing of has no rows."""
         ...
 
 
