@@ -21,8 +21,11 @@ import pandas as pd
 from aisector.core.schema import (
     COIN_ID,
     DATE,
+    FUNDAMENTALS_COLUMNS,
+    FUNDAMENTALS_KEY,
     MARKET_CAP,
     METRIC,
+    METRICS,
     PROTOCOL,
     SECTOR,
     TIMESTAMP,
@@ -32,6 +35,7 @@ from aisector.core.schema import (
 DAY = pd.Timedelta(days=1)
 REVENUE_DAYS = 30  # the revenue that market cap is set against
 DAYS_PER_YEAR = 365
+CHANGE = "change"  # over the export's window, a fraction
 COUNTED = "counted"  # protocols of a sector with a value that day
 MEMBERS = "members"  # protocols configured in the sector
 
@@ -52,6 +56,11 @@ class FundamentalsData:
     def as_of(self) -> pd.Timestamp:
         """The end of the newest day: its values cover the day up to this instant."""
         return self.frame[DATE].max() + DAY
+
+
+def days_through(frame: pd.DataFrame, as_of: pd.Timestamp) -> pd.DataFrame:
+    """The rows of the days that were over by ``as_of`` (a day's value needs the whole day)."""
+    return frame[frame[DATE] + DAY <= as_of].reset_index(drop=True)
 
 
 def daily_series(
@@ -143,6 +152,19 @@ def cap_to_revenue(revenue: pd.DataFrame, caps: pd.DataFrame) -> pd.DataFrame:
     annual = trailing_sum(revenue, REVENUE_DAYS) * (DAYS_PER_YEAR / REVENUE_DAYS)
     caps = caps.reindex(index=annual.index, columns=annual.columns)
     return caps / annual.where(annual > 0)
+
+
+def fundamentals_table(frame: pd.DataFrame, protocols: pd.DataFrame, days: int) -> pd.DataFrame:
+    """The export: every row of the frame, with its protocol's ``sector`` and the ``change`` of
+    its metric over the ``days`` days ending that date (``window_change``)."""
+    changes = pd.concat(
+        {m: window_change(daily_series(frame, m), days).stack() for m in METRICS},
+        names=[METRIC, DATE, PROTOCOL],
+    ).rename(CHANGE)
+    sector_of = protocols.drop_duplicates(PROTOCOL).set_index(PROTOCOL)[SECTOR]
+    table = frame.join(changes, on=[METRIC, DATE, PROTOCOL])
+    table.insert(len(FUNDAMENTALS_COLUMNS), SECTOR, table[PROTOCOL].map(sector_of))
+    return table.sort_values(list(FUNDAMENTALS_KEY), kind="stable").reset_index(drop=True)
 
 
 def _sector_matrix(protocols: pd.DataFrame) -> pd.DataFrame:
