@@ -8,7 +8,7 @@ from typing import Protocol, runtime_checkable
 
 import pandas as pd
 
-from aisector.core.schema import validate_market_frame
+from aisector.core.schema import COIN_ID, TIMESTAMP, validate_market_frame
 from aisector.core.sectors import TrackedProtocol
 from connectors.http import HttpClient
 from connectors.payload import history_range, with_lookbacks
@@ -134,14 +134,20 @@ def collectable(source: MarketSource) -> CollectableSource:
 
 
 def clip_to_range(
-    frame: pd.DataFrame, coins: Sequence[str], start: pd.Timestamp | None, end: pd.Timestamp | None
+    frame: pd.DataFrame,
+    keys: Sequence[str],
+    start: pd.Timestamp | None,
+    end: pd.Timestamp | None,
+    key: str = COIN_ID,
+    time: str = TIMESTAMP,
 ) -> pd.DataFrame:
-    """Rows of ``frame`` for the given coins within [start, end]; shared by file-like sources."""
-    keep = frame["coin_id"].isin(list(coins))
+    """Rows of ``frame`` whose ``key`` column is one of ``keys`` (coins, or protocols for
+    activity) and whose ``time`` is within [start, end]; shared by file-like sources."""
+    keep = frame[key].isin(list(keys))
     if start is not None:
-        keep &= frame["timestamp"] >= start
+        keep &= frame[time] >= start
     if end is not None:
-        keep &= frame["timestamp"] <= end
+        keep &= frame[time] <= end
     return frame[keep].reset_index(drop=True)
 
 

@@ -42,6 +42,7 @@ from aisector.core.schema import (
     validate_fundamentals_frame,
 )
 from aisector.core.sectors import TrackedProtocol
+from connectors.base import clip_to_range
 from connectors.offline import SOURCE_NAME, STORY_END, STORY_START
 
 FIRST_DAY = STORY_START
@@ -165,13 +166,8 @@ class OfflineActivity:
         end: pd.Timestamp | None = None,
     ) -> pd.DataFrame:
         """Validated rows for ``protocols`` with dates in [start, end]; others are absent."""
-        frame = simulated_activity()
-        keep = frame[PROTOCOL].isin([p.key for p in protocols])
-        if start is not None:
-            keep &= frame[DATE] >= start
-        if end is not None:
-            keep &= frame[DATE] <= end
-        return frame[keep].reset_index(drop=True)
+        keys = [p.key for p in protocols]
+        return clip_to_range(simulated_activity(), keys, start, end, key=PROTOCOL, time=DATE)
 
 
 @functools.cache

@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import bisect
 import math
-import os
 import random
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, Phase, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from aisector.analytics.fundamentals import (
@@ -28,18 +27,8 @@ from aisector.analytics.fundamentals import (
     window_change,
 )
 from aisector.core.schema import validate_fundamentals_frame
-from tests.grids import coin_rows, tidy_frame
+from tests.grids import PROPERTY, coin_rows, tidy_frame
 
-EXAMPLES = int(os.environ.get("AISECTOR_REFERENCE_EXAMPLES", "60"))
-PHASES = tuple(p for p in Phase if p is not Phase.explain)
-if not os.environ.get("AISECTOR_REFERENCE_SHRINK"):
-    PHASES = tuple(p for p in PHASES if p is not Phase.shrink)
-PROPERTY = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    phases=PHASES,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
 DAY = pd.Timedelta(days=1)
 FIRST = pd.Timestamp("2024-11-20", tz="UTC")
 METRICS = ("fees", "revenue", "volume")

@@ -49,14 +49,7 @@ def validate_market_frame(frame: pd.DataFrame, source: str | None = None) -> pd.
     Raises ``BadPayload`` naming the column and the first bad row. Zero or negative caps and
     volumes become missing (upstream uses 0 for "unknown"); a missing price drops the row.
     """
-    missing = [c for c in MARKET_COLUMNS if c not in frame.columns and c != SOURCE]
-    if missing:
-        raise BadPayload(f"market data lacks column(s) {', '.join(missing)}")
-    out = frame.loc[:, [c for c in MARKET_COLUMNS if c in frame.columns]].copy()
-    if source is not None:
-        out[SOURCE] = source
-    elif SOURCE not in out.columns:
-        out[SOURCE] = "unknown"
+    out = _labelled_columns(frame, MARKET_COLUMNS, SOURCE, source, "market data")
     out[TIMESTAMP] = _utc_timestamps(out[TIMESTAMP])
     for column in NUMERIC_COLUMNS:
         out[column] = _numbers(out[column], column)
@@ -97,14 +90,7 @@ def validate_fundamentals_frame(frame: pd.DataFrame, source: str | None = None) 
     (an absent day is a missing day); zero stays zero (a day without fees is a fact). Fees and
     volume cannot be negative; revenue can (a protocol may pay out more than it keeps).
     """
-    missing = [c for c in FUNDAMENTALS_COLUMNS if c not in frame.columns and c != DATA_SOURCE]
-    if missing:
-        raise BadPayload(f"protocol activity lacks column(s) {', '.join(missing)}")
-    out = frame.loc[:, [c for c in FUNDAMENTALS_COLUMNS if c in frame.columns]].copy()
-    if source is not None:
-        out[DATA_SOURCE] = source
-    elif DATA_SOURCE not in out.columns:
-        out[DATA_SOURCE] = "unknown"
+    out = _labelled_columns(frame, FUNDAMENTALS_COLUMNS, DATA_SOURCE, source, "protocol activity")
     out[DATE] = _utc_timestamps(out[DATE])
     out[VALUE] = _numbers(out[VALUE], VALUE)
     out = out[out[VALUE].notna()]
@@ -143,6 +129,22 @@ def empty_fundamentals_frame() -> pd.DataFrame:
     frame[DATE] = pd.Series(dtype="datetime64[ns, UTC]")
     frame[VALUE] = pd.Series(dtype="float64")
     return validate_fundamentals_frame(frame)
+
+
+def _labelled_columns(
+    frame: pd.DataFrame, columns: tuple[str, ...], source_column: str, source: str | None, what: str
+) -> pd.DataFrame:
+    """A copy of the frame's ``columns`` (each required but the source one), the source column
+    set to ``source`` when given, else kept, else ``"unknown"``."""
+    missing = [c for c in columns if c not in frame.columns and c != source_column]
+    if missing:
+        raise BadPayload(f"{what} lacks column(s) {', '.join(missing)}")
+    out = frame.loc[:, [c for c in columns if c in frame.columns]].copy()
+    if source is not None:
+        out[source_column] = source
+    elif source_column not in out.columns:
+        out[source_column] = "unknown"
+    return out
 
 
 def _utc_timestamps(values: pd.Series) -> pd.Series:
