@@ -8,7 +8,8 @@ from typing import Protocol, runtime_checkable
 
 import pandas as pd
 
-from aisector.core.schema import validate_market_frame
+from aisector.core.schema import COIN_ID, TIMESTAMP, validate_market_frame
+from aisector.core.sectors import TrackedProtocol
 from connectors.http import HttpClient
 from connectors.payload import history_range, with_lookbacks
 
@@ -27,6 +28,24 @@ class MarketSource(Protocol):
         end: pd.Timestamp | None = None,
     ) -> pd.DataFrame:
         """Validated tidy rows for ``coins`` between ``start`` and ``end`` (inclusive, UTC)."""
+        ...
+
+
+class FundamentalsSource(Protocol):
+    """A source of protocol activity in the fundamentals frame of ``aisector.core.schema``."""
+
+    name: str  # short id written into every row's ``data_source``, e.g. "offline", "defillama"
+    label: str  # what the UI badge and export provenance say, e.g. "offline – simulated activity"
+    live: bool
+
+    def protocol_activity(
+        self,
+        protocols: Sequence[TrackedProtocol],
+        start: pd.Timestamp | None = None,
+        end: pd.Timestamp | None = None,
+    ) -> pd.DataFrame:
+        """Validated daily rows for ``protocols`` with dates in [start, end] (UTC days); a
+        protocol the source knows nothing of has no rows."""
         ...
 
 
@@ -115,14 +134,20 @@ def collectable(source: MarketSource) -> CollectableSource:
 
 
 def clip_to_range(
-    frame: pd.DataFrame, coins: Sequence[str], start: pd.Timestamp | None, end: pd.Timestamp | None
+    frame: pd.DataFrame,
+    keys: Sequence[str],
+    start: pd.Timestamp | None,
+    end: pd.Timestamp | None,
+    key: str = COIN_ID,
+    time: str = TIMESTAMP,
 ) -> pd.DataFrame:
-    """Rows of ``frame`` for the given coins within [start, end]; shared by file-like sources."""
-    keep = frame["coin_id"].isin(list(coins))
+    """Rows of ``frame`` whose ``key`` column is one of ``keys`` (coins, or protocols for
+    activity) and whose ``time`` is within [start, end]; shared by file-like sources."""
+    keep = frame[key].isin(list(keys))
     if start is not None:
-        keep &= frame["timestamp"] >= start
+        keep &= frame[time] >= start
     if end is not None:
-        keep &= frame["timestamp"] <= end
+        keep &= frame[time] <= end
     return frame[keep].reset_index(drop=True)
 
 

@@ -13,10 +13,12 @@ along a grid come from a drawn seed, which keeps big grids cheap to draw.
 
 from __future__ import annotations
 
+import os
 import random
 from dataclasses import dataclass, replace
 
 import pandas as pd
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 
 from aisector.core.schema import MARKET_COLUMNS, validate_market_frame
@@ -30,6 +32,21 @@ HOUR = pd.Timedelta(hours=1)
 DAY = pd.Timedelta(days=1)
 SECOND = pd.Timedelta(seconds=1)
 GHOST = "ghost"  # a configured coin the data never mentions
+
+# The reference tests' settings. Each example costs tens of milliseconds (a validated frame, every
+# table, the reference), and hypothesis may shrink a failure for minutes; so shrinking is opt-in.
+# AISECTOR_REFERENCE_EXAMPLES=500 AISECTOR_REFERENCE_SHRINK=1 for a thorough run with minimal
+# counterexamples.
+EXAMPLES = int(os.environ.get("AISECTOR_REFERENCE_EXAMPLES", "60"))
+PHASES = tuple(p for p in Phase if p is not Phase.explain)
+if not os.environ.get("AISECTOR_REFERENCE_SHRINK"):
+    PHASES = tuple(p for p in PHASES if p is not Phase.shrink)
+PROPERTY = settings(
+    max_examples=EXAMPLES,
+    deadline=None,
+    phases=PHASES,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+)
 
 
 @dataclass(frozen=True)

@@ -52,3 +52,9 @@ def test_unwritable_destination_is_an_export_error(tmp_path):
     blocker.write_text("")
     with pytest.raises(ExportError, match="cannot write"):
         write_csv(pd.DataFrame({"x": [1]}), blocker / "out.csv", {"source_label": "x"})
+
+
+def test_a_table_with_its_own_data_source_column_keeps_it_row_by_row():
+    table = pd.DataFrame({"x": [1, 2], "data_source": ["DefiLlama", "Dune query 4123456"]})
+    lines = csv_text(table, "several sources").splitlines()
+    assert lines == ["x,data_source", "1,DefiLlama", "2,Dune query 4123456"]

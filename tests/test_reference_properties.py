@@ -8,12 +8,11 @@ reference's is missing.
 from __future__ import annotations
 
 import math
-import os
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, Phase, assume, given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from aisector.analytics.panel import market_panel
@@ -22,6 +21,8 @@ from aisector.analytics.windows import resolve_window
 from aisector.apps.cli import main
 from tests import reference_figures as ref
 from tests.grids import (
+    EXAMPLES,
+    PROPERTY,
     Case,
     cases,
     frame_rows,
@@ -30,20 +31,6 @@ from tests.grids import (
     tidy_frame,
 )
 
-# Each example costs tens of milliseconds (a validated frame, every table, the reference), and
-# hypothesis may shrink a failure for minutes; so shrinking is opt-in while the rewrite is in
-# progress. AISECTOR_REFERENCE_EXAMPLES=500 AISECTOR_REFERENCE_SHRINK=1 for a thorough run with
-# minimal counterexamples.
-EXAMPLES = int(os.environ.get("AISECTOR_REFERENCE_EXAMPLES", "60"))
-PHASES = tuple(p for p in Phase if p is not Phase.explain)
-if not os.environ.get("AISECTOR_REFERENCE_SHRINK"):
-    PHASES = tuple(p for p in PHASES if p is not Phase.shrink)
-PROPERTY = settings(
-    max_examples=EXAMPLES,
-    deadline=None,
-    phases=PHASES,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-)
 SMALL = settings(PROPERTY, max_examples=max(EXAMPLES * 2 // 3, 1))
 REL = 1e-9
 ABS = 1e-12  # returns near 0: a relative bound alone would ask for more digits than exist

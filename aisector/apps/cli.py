@@ -12,6 +12,7 @@ import sys
 import threading
 import tomllib
 from collections.abc import Iterator, Sequence
+from dataclasses import replace
 from importlib import resources
 from pathlib import Path
 from typing import NoReturn
@@ -19,6 +20,7 @@ from typing import NoReturn
 import pandas as pd
 
 from aisector import __version__
+from aisector.analytics.fundamentals import days_through, fundamentals_table
 from aisector.analytics.rotation import BASES, PRICE_BASIS
 from aisector.analytics.shares import ALL_SECTORS, SHARE_UNIVERSES
 from aisector.analytics.views import build_views
@@ -33,10 +35,12 @@ from aisector.apps.report import DEFAULT_WINDOWS, announce_report, write_report
 from aisector.apps.suggest import DEFAULT_TOP, MAX_TOP, category_lines, suggest_sector
 from aisector.core.errors import AisectorError, ConfigError, StoreError
 from aisector.core.events import chart_events
-from aisector.core.periods import window_length
+from aisector.core.periods import window_days, window_length
+from aisector.core.schema import DATA_SOURCE
 from aisector.core.sectors import SectorBook, load_sectors
 from aisector.core.settings import SETTINGS, redact, remember_secret, url_secrets
 from aisector.present import theme
+from aisector.sources.fundamentals import load_fundamentals
 from aisector.sources.market_data import AUTO, load_market
 from aisector.sources.registry import open_source
 from aisector.store import HistoryStore, open_store
@@ -49,10 +53,14 @@ from connectors.compose import with_dex_fallback
 EXIT_USAGE = 2
 EXIT_FAILURE = 1
 
-EXPORTS = ("tokens", "sectors", "index", "rotation")
+FUNDAMENTALS = "fundamentals"
+EXPORTS = ("tokens", "sectors", "index", "rotation", FUNDAMENTALS)
 SOURCE_HELP = (
     "auto (default: CoinGecko if it answers, else the history store if it holds data, else the "
     "offline market), coingecko, store, offline, or csv:PATH"
+)
+EXPORT_SOURCE_HELP = (
+    f"{SOURCE_HELP}; for {FUNDAMENTALS}: auto (default, for now the offline simulation) or offline"
 )
 COLLECT_SOURCE_HELP = "auto (default: CoinGecko), coingecko, offline, or csv:PATH"
 MAX_BACKFILL_DAYS = 36_500  # a century; more overflows the timestamps
@@ -104,7 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("what", choices=EXPORTS, help="which table")
     export.add_argument("--out", required=True, type=Path, help="CSV file to write")
     export.add_argument(
-        "--window", default="24h", help="look-back window: 24h, 7d, 30d (default 24h)"
+        "--window",
+        default="24h",
+        help="look-back window: 24h, 7d, 30d (default 24h); whole days for fundamentals",
     )
     export.add_argument("--as-of", type=_timestamp, help="end of the window (default: newest data)")
     export.add_argument(
@@ -119,7 +129,7 @@ def build_parser() -> argparse.ArgumentParser:
         "benchmark) or on volume-share (sector share of the tracked volume)",
     )
     _shares_of_option(export)
-    _common_options(export)
+    _common_options(export, EXPORT_SOURCE_HELP)
     export.set_defaults(run=run_export)
     gather = commands.add_parser("collect", help="store a snapshot and missing history")
     gather.add_argument(
@@ -268,6 +278,8 @@ def _common_options(command: argparse.ArgumentParser, source_help: str = SOURCE_
 
 
 def run_export(options: argparse.Namespace) -> int:
+    if options.what == FUNDAMENTALS:
+        return _export_fundamentals(options)
     window_length(options.window)
     basis = _rs_basis(options.what, options.basis)
     book = load_sectors(options.sectors)
@@ -289,6 +301,37 @@ def run_export(options: argparse.Namespace) -> int:
         print(f"aisector: warning: {redact(warning)}", file=sys.stderr)
     print(
         f"wrote {options.out} ({len(table)} rows, {data.label}, as of {views.as_of:%Y-%m-%d %H:%M} UTC)"
+    )
+    return 0
+
+
+def _export_fundamentals(options: argparse.Namespace) -> int:
+    """``export fundamentals``: protocol activity only, so it needs no market data."""
+    days = window_days(options.window)
+    _rs_basis(options.what, options.basis)
+    if options.max_weight is not None:
+        raise ConfigError(f"--max-weight applies to the index exports, not {FUNDAMENTALS}")
+    book = load_sectors(options.sectors)
+    data = load_fundamentals(options.source, book)
+    if options.as_of is not None:
+        data = replace(data, frame=days_through(data.frame, options.as_of))
+        if data.frame.empty:
+            raise ConfigError(
+                f"--as-of {options.as_of:%Y-%m-%d %H:%M} UTC is before the first whole day of "
+                "protocol activity"
+            )
+    table = fundamentals_table(data.frame, book.protocol_members(), days)
+    table[DATA_SOURCE] = table[DATA_SOURCE].map(data.labels)
+    details = {
+        "window": options.window,
+        "sectors_file": book.origin,
+        "protocols": [p.key for p in book.protocols],
+    }
+    write_csv(table, options.out, export_provenance(data, FUNDAMENTALS, **details))
+    for warning in data.warnings:
+        print(f"aisector: warning: {redact(warning)}", file=sys.stderr)
+    print(
+        f"wrote {options.out} ({len(table)} rows, {data.label}, as of {data.as_of:%Y-%m-%d %H:%M} UTC)"
     )
     return 0
 

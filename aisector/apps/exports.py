@@ -13,16 +13,15 @@ import re
 import tempfile
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
 
 from aisector import __version__
-from aisector.analytics.market import MarketData
 from aisector.core.errors import ExportError
+from aisector.core.schema import DATA_SOURCE
 
-DATA_SOURCE = "data_source"
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 _NEEDS_QUOTES = re.compile(r'[",\r\n]')
 
@@ -37,10 +36,26 @@ def csv_ready(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame({name: _cells(table[name]) for name in table.columns})
 
 
+class Described(Protocol):
+    """Loaded data that says where it came from: ``MarketData``, ``FundamentalsData``."""
+
+    source: str
+    label: str
+    live: bool
+    warnings: tuple[str, ...]
+    history_since: pd.Timestamp | None
+
+    @property
+    def as_of(self) -> pd.Timestamp: ...
+
+
 def csv_text(table: pd.DataFrame, source_label: str) -> str:
     """The table as CSV text, each row labelled with its data source, so that a simulated
-    market never passes for a live one once the file travels without its provenance."""
-    cells = csv_ready(table.assign(**{DATA_SOURCE: source_label}))
+    market never passes for a live one once the file travels without its provenance. A table
+    whose rows come from several sources brings its own ``data_source`` column."""
+    if DATA_SOURCE not in table.columns:
+        table = table.assign(**{DATA_SOURCE: source_label})
+    cells = csv_ready(table)
     header = tuple(neutralise_formula(str(name)) for name in cells.columns)
     rows = [header, *cells.itertuples(index=False, name=None)]
     return "".join(",".join(_field(cell) for cell in row) + "\n" for row in rows)
@@ -63,7 +78,7 @@ def write_csv(table: pd.DataFrame, path: str | Path, provenance: Mapping[str, An
     return sidecar
 
 
-def export_provenance(data: MarketData, table: str, **details: Any) -> dict[str, Any]:
+def export_provenance(data: Described, table: str, **details: Any) -> dict[str, Any]:
     """What a reader of an export must know: source, live or offline, as-of time, method."""
     return {
         "table": table,

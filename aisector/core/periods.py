@@ -32,3 +32,11 @@ def window_length(window: str) -> pd.Timedelta:
 def tolerance_for(window: str, share: float = DEFAULT_TOLERANCE_SHARE) -> pd.Timedelta:
     """How stale an observation may be and still stand for a window's end point."""
     return window_length(window) * share
+
+
+def window_days(window: str) -> int:
+    """A window over daily data as a number of UTC days: ``"24h"`` -> 1, ``"30d"`` -> 30."""
+    length = window_length(window)
+    if length % pd.Timedelta(days=1):
+        raise ConfigError(f"window {window!r} is not a whole number of days (daily data)")
+    return length // pd.Timedelta(days=1)

@@ -1,7 +1,11 @@
-"""The tidy market frame every connector returns, its column names, and its one validator.
+"""The tidy frames every connector returns, their column names, and one validator for each.
 
-One row per (timestamp, coin). ``coin_id``, ``symbol`` and ``source`` hold strings, stored as
-pandas categoricals so that millions of rows stay small and group fast.
+Market frame: one row per (timestamp, coin). ``coin_id``, ``symbol`` and ``source`` hold strings,
+stored as pandas categoricals so that millions of rows stay small and group fast.
+
+Fundamentals frame (protocol activity): one row per (date, protocol, metric); ``date`` is the UTC
+day the value covers, as a midnight timestamp; ``value`` is USD for that whole day; a day with no
+value has no row (missing is missing, never 0).
 """
 
 from __future__ import annotations
@@ -26,6 +30,18 @@ TEXT_COLUMNS = (COIN_ID, SYMBOL, SOURCE)
 # The sector-membership frame has one row per (sector, coin_id).
 SECTOR = "sector"
 
+# The fundamentals frame.
+DATE = "date"
+PROTOCOL = "protocol"
+METRIC = "metric"
+VALUE = "value"
+DATA_SOURCE = "data_source"  # short source name, e.g. "offline", "defillama", "dune"
+FEES = "fees"
+REVENUE = "revenue"
+METRICS = (FEES, REVENUE, VOLUME)  # VOLUME: USD traded through the protocol that day
+FUNDAMENTALS_COLUMNS = (DATE, PROTOCOL, METRIC, VALUE, DATA_SOURCE)
+FUNDAMENTALS_KEY = (DATE, PROTOCOL, METRIC)
+
 
 def validate_market_frame(frame: pd.DataFrame, source: str | None = None) -> pd.DataFrame:
     """Check and normalise a connector's output so the pandas layer can trust it.
@@ -33,14 +49,7 @@ def validate_market_frame(frame: pd.DataFrame, source: str | None = None) -> pd.
     Raises ``BadPayload`` naming the column and the first bad row. Zero or negative caps and
     volumes become missing (upstream uses 0 for "unknown"); a missing price drops the row.
     """
-    missing = [c for c in MARKET_COLUMNS if c not in frame.columns and c != SOURCE]
-    if missing:
-        raise BadPayload(f"market data lacks column(s) {', '.join(missing)}")
-    out = frame.loc[:, [c for c in MARKET_COLUMNS if c in frame.columns]].copy()
-    if source is not None:
-        out[SOURCE] = source
-    elif SOURCE not in out.columns:
-        out[SOURCE] = "unknown"
+    out = _labelled_columns(frame, MARKET_COLUMNS, SOURCE, source, "market data")
     out[TIMESTAMP] = _utc_timestamps(out[TIMESTAMP])
     for column in NUMERIC_COLUMNS:
         out[column] = _numbers(out[column], column)
@@ -72,6 +81,70 @@ def empty_market_frame() -> pd.DataFrame:
     for column in TEXT_COLUMNS:
         frame[column] = pd.Series(dtype="string")
     return validate_market_frame(frame[list(MARKET_COLUMNS)])
+
+
+def validate_fundamentals_frame(frame: pd.DataFrame, source: str | None = None) -> pd.DataFrame:
+    """Check and normalise protocol activity so the pandas layer can trust it.
+
+    Raises ``BadPayload`` naming the column and the first bad row. A missing value drops the row
+    (an absent day is a missing day); zero stays zero (a day without fees is a fact). Fees and
+    volume cannot be negative; revenue can (a protocol may pay out more than it keeps).
+    """
+    out = _labelled_columns(frame, FUNDAMENTALS_COLUMNS, DATA_SOURCE, source, "protocol activity")
+    out[DATE] = _utc_timestamps(out[DATE])
+    out[VALUE] = _numbers(out[VALUE], VALUE)
+    out = out[out[VALUE].notna()]
+    for column in (PROTOCOL, METRIC, DATA_SOURCE):
+        text = out[column].astype("string").str.strip()
+        if text.isna().any() or (text == "").any():
+            raise BadPayload(f"protocol activity has a row without a {column}")
+        out[column] = text.astype(str)
+    _check_activity_rows(out)
+    return out.sort_values(list(FUNDAMENTALS_KEY), kind="stable").reset_index(drop=True)
+
+
+def _check_activity_rows(frame: pd.DataFrame) -> None:
+    """Whole UTC days, known metrics, no negative fees or volume, one row per key."""
+    if frame[DATE].isna().any():
+        raise BadPayload("protocol activity has a row without a date")
+    checks = (
+        (frame[DATE] != frame[DATE].dt.floor("D"), "a date that is not a whole UTC day"),
+        (~frame[METRIC].isin(METRICS), f"a metric other than {', '.join(METRICS)}"),
+        ((frame[VALUE] < 0) & (frame[METRIC] != REVENUE), "negative fees or volume"),
+        (frame.duplicated(list(FUNDAMENTALS_KEY)), "duplicate (date, protocol, metric) rows"),
+    )
+    for bad, problem in checks:
+        if bad.any():
+            row = frame[bad].iloc[0]
+            raise BadPayload(
+                f"protocol activity has {problem}: {int(bad.sum())} row(s), first "
+                f"{row[PROTOCOL]} {row[METRIC]} on {row[DATE]:%Y-%m-%d %H:%M} UTC "
+                f"({float(row[VALUE]):g})"
+            )
+
+
+def empty_fundamentals_frame() -> pd.DataFrame:
+    """A valid fundamentals frame with no rows, for sources that found nothing."""
+    frame = pd.DataFrame({c: pd.Series(dtype="str") for c in FUNDAMENTALS_COLUMNS})
+    frame[DATE] = pd.Series(dtype="datetime64[ns, UTC]")
+    frame[VALUE] = pd.Series(dtype="float64")
+    return validate_fundamentals_frame(frame)
+
+
+def _labelled_columns(
+    frame: pd.DataFrame, columns: tuple[str, ...], source_column: str, source: str | None, what: str
+) -> pd.DataFrame:
+    """A copy of the frame's ``columns`` (each required but the source one), the source column
+    set to ``source`` when given, else kept, else ``"unknown"``."""
+    missing = [c for c in columns if c not in frame.columns and c != source_column]
+    if missing:
+        raise BadPayload(f"{what} lacks column(s) {', '.join(missing)}")
+    out = frame.loc[:, [c for c in columns if c in frame.columns]].copy()
+    if source is not None:
+        out[source_column] = source
+    elif source_column not in out.columns:
+        out[source_column] = "unknown"
+    return out
 
 
 def _utc_timestamps(values: pd.Series) -> pd.Series:

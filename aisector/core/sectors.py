@@ -1,7 +1,8 @@
-"""The sectors file: which coins make up which sector, and the benchmark.
+"""The sectors file: which coins make up which sector, the benchmark, and the protocols.
 
 Sectors are data a user edits (TOML, see ``defaults/sectors.toml``); this module turns the file
-into a ``SectorBook`` and a tidy membership frame for the pandas layer.
+into a ``SectorBook`` and tidy membership frames for the pandas layer. ``[protocols.<id>]`` tables
+name the protocols whose daily activity (fees, revenue, volume) is read beside their tokens.
 """
 
 from __future__ import annotations
@@ -17,11 +18,14 @@ import pandas as pd
 
 from aisector.core.config_files import read_config_text, shipped
 from aisector.core.errors import ConfigError
-from aisector.core.schema import COIN_ID, SECTOR, TIMESTAMP
+from aisector.core.schema import COIN_ID, FEES, PROTOCOL, REVENUE, SECTOR, TIMESTAMP, VOLUME
 
 # A DEX token as the sectors file writes it: "<GeckoTerminal network id>:<token address>".
 _DEX_PATTERN = re.compile(r"^([a-z0-9][a-z0-9_-]*):([A-Za-z0-9]{20,})$")
 _ALIAS_EXAMPLE = '{ id = "elizaos", since = 2025-11-06 }'
+_SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9._-]*$")  # DefiLlama slugs: "virtuals-protocol"
+_DUNE_METRICS = (FEES, REVENUE, VOLUME)
+_DUNE_EXAMPLE = '{ query = 4123456, date = "day", revenue = "revenue_usd" }'
 
 BENCHMARK_ROLE = "benchmark"
 ROLES = (BENCHMARK_ROLE,)
@@ -66,13 +70,35 @@ class CoinInfo:
 
 
 @dataclass(frozen=True)
+class DuneQuery:
+    """Where a protocol's activity sits in the latest results of a saved Dune query."""
+
+    query: int  # the saved query's id
+    date: str  # the result column holding the UTC day
+    columns: Mapping[str, str]  # metric (fees, revenue, volume) -> result column, those it has
+
+
+@dataclass(frozen=True)
+class TrackedProtocol:
+    """A protocol whose daily fees, revenue and volume are read beside its token(s)."""
+
+    key: str
+    label: str
+    sector: str
+    coins: tuple[str, ...]  # the protocol's token(s): their market cap is the protocol's
+    defillama: str | None = None  # DefiLlama slug, e.g. "virtuals-protocol"
+    dune: DuneQuery | None = None
+
+
+@dataclass(frozen=True)
 class SectorBook:
-    """All configured sectors and the benchmark coins, as read from one file."""
+    """All configured sectors, the benchmark coins and the tracked protocols, from one file."""
 
     sectors: tuple[Sector, ...]
     benchmark: tuple[str, ...]
     origin: str
     coin_info: Mapping[str, CoinInfo] = field(default_factory=dict)
+    protocols: tuple[TrackedProtocol, ...] = ()
 
     def members(self) -> pd.DataFrame:
         """One row per (sector, coin_id) membership, in file order."""
@@ -101,6 +127,14 @@ class SectorBook:
     def dex_tokens(self) -> dict[str, DexToken]:
         """coin id -> its on-chain token, for coins the sectors file gives a ``dex`` for."""
         return {coin: info.dex for coin, info in self.coin_info.items() if info.dex is not None}
+
+    def protocol_members(self) -> pd.DataFrame:
+        """One row per (protocol, sector, coin_id): each protocol's sector and token(s)."""
+        rows = [(p.key, p.sector, coin) for p in self.protocols for coin in p.coins]
+        return pd.DataFrame(rows, columns=[PROTOCOL, SECTOR, COIN_ID])
+
+    def protocol_labels(self) -> dict[str, str]:
+        return {p.key: p.label for p in self.protocols}
 
     def id_breaks(self) -> pd.DataFrame:
         """One row per id switch (coin_id, timestamp, from_id, to_id), for charts to mark."""
@@ -141,7 +175,9 @@ def parse_sectors(text: str, origin: str = "<sectors>") -> SectorBook:
         raise ConfigError(f"{origin}: [benchmark] must be a table with a coins list")
     benchmark_coins = _coin_list(benchmark.get("coins"), "benchmark", origin)
     named = {c for s in sectors for c in s.coins} | set(benchmark_coins)
-    return SectorBook(sectors, benchmark_coins, origin, _coin_infos(document, named, origin))
+    infos = _coin_infos(document, named, origin)
+    protocols = _protocols(document, {s.key for s in sectors}, named, origin)
+    return SectorBook(sectors, benchmark_coins, origin, infos, protocols)
 
 
 def _sector(key: str, entry: object, fallback_color: str, origin: str) -> Sector:
@@ -244,3 +280,69 @@ def _dex_token(value: object, where: str) -> DexToken:
     if match is None:
         raise ConfigError(f'{where}.dex must look like "solana:<token address>", not {value!r}')
     return DexToken(match.group(1), match.group(2))
+
+
+def _protocols(
+    document: dict, sectors: set[str], named: set[str], origin: str
+) -> tuple[TrackedProtocol, ...]:
+    """The optional ``[protocols.<id>]`` tables, each checked against the sectors and coins."""
+    table = document.get("protocols", {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"{origin}: protocols must be tables like [protocols.virtuals-protocol]")
+    return tuple(_protocol(key, entry, sectors, named, origin) for key, entry in table.items())
+
+
+def _protocol(
+    key: str, entry: object, sectors: set[str], named: set[str], origin: str
+) -> TrackedProtocol:
+    where = f"{origin}: protocols.{key}"
+    if not key.strip() or ";" in key:
+        raise ConfigError(f"{where}: a protocol id must be text without ';'")
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where} must be a table with a label, a sector and coins")
+    unknown = set(entry) - {"label", "sector", "coins", "defillama", "dune"}
+    if unknown:
+        raise ConfigError(f"{where} has unknown key(s) {', '.join(sorted(unknown))}")
+    label = entry.get("label", key)
+    if not isinstance(label, str) or not label.strip():
+        raise ConfigError(f"{where}.label must be text")
+    sector = entry.get("sector")
+    if sector not in sectors:
+        raise ConfigError(
+            f"{where}.sector is {sector!r}, not one of the file's sectors "
+            f"({', '.join(sorted(sectors))})"
+        )
+    coins = _coin_list(entry.get("coins"), f"protocols.{key}", origin)
+    stray = [c for c in coins if c not in named]
+    if stray:
+        raise ConfigError(f"{where}.coins has {stray[0]!r}, which is in no sector of the file")
+    slug = entry.get("defillama")
+    if slug is not None and not (isinstance(slug, str) and _SLUG_PATTERN.match(slug)):
+        raise ConfigError(f'{where}.defillama must be a DefiLlama slug like "virtuals-protocol"')
+    dune = entry.get("dune")
+    return TrackedProtocol(
+        key, label.strip(), sector, coins, slug, None if dune is None else _dune(dune, where)
+    )
+
+
+def _dune(entry: object, where: str) -> DuneQuery:
+    """A ``dune = { query, date, <metric> = "<column>", ... }`` inline table."""
+    where = f"{where}.dune"
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where} must be a table like {_DUNE_EXAMPLE}")
+    unknown = set(entry) - {"query", "date", *_DUNE_METRICS}
+    if unknown:
+        raise ConfigError(f"{where} has unknown key(s) {', '.join(sorted(unknown))}")
+    query = entry.get("query")
+    if isinstance(query, bool) or not isinstance(query, int) or query <= 0:
+        raise ConfigError(f"{where}.query must be the saved query's number, e.g. 4123456")
+    columns = {m: entry[m] for m in _DUNE_METRICS if m in entry}
+    if not columns:
+        raise ConfigError(
+            f"{where} names no result column for {', '.join(_DUNE_METRICS)}: {_DUNE_EXAMPLE}"
+        )
+    for name in ("date", *columns):
+        column = entry.get(name)
+        if not isinstance(column, str) or not column.strip():
+            raise ConfigError(f"{where}.{name} must name a column of the query's results")
+    return DuneQuery(query, entry["date"].strip(), {m: c.strip() for m, c in columns.items()})

@@ -155,6 +155,7 @@ class HistoryStore:
         """Give up the lease ``name`` if ``holder`` holds it."""
         with store_errors(self._url), writing(self._engine) as connection:
             lease.release(connection, name, holder)
+
     def claim_alerts(
         self, claims: Sequence[Claim], source: str, status: str, now: pd.Timestamp
     ) -> list[Claimed]:
