@@ -17,6 +17,7 @@ PAGES = [
     st.Page("screens/breakdown.py", title="Sector breakdown", icon=":material/pie_chart:"),
     st.Page("screens/tokens.py", title="Tokens", icon=":material/toll:"),
     st.Page("screens/flows.py", title="Flows", icon=":material/account_tree:"),
+    st.Page("screens/fundamentals.py", title="Fundamentals", icon=":material/monitoring:"),
     st.Page("screens/methodology.py", title="Methodology", icon=":material/functions:"),
 ]
 

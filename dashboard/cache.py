@@ -21,14 +21,18 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
+from aisector.analytics.fundamentals import FundamentalsData
 from aisector.analytics.market import MarketData
+from aisector.analytics.usage import UsageViews, usage_views
 from aisector.analytics.views import SectorViews
 from aisector.apps.alerts import stored_alert_lines
 from aisector.apps.collector import DEFAULT_BACKFILL_DAYS
 from aisector.apps.keeper import HistoryStatus, read_history_status
-from aisector.core.errors import SourceError, StoreError
+from aisector.core.errors import ConfigError, SourceError, StoreError
 from aisector.core.events import Event, chart_events
+from aisector.core.periods import window_days
 from aisector.core.sectors import SectorBook, load_sectors
+from aisector.sources.fundamentals import activity_spec, load_fundamentals
 from aisector.sources.live_history import stored_history
 from aisector.sources.market_data import HISTORY_SOURCES, load_market_view, with_history
 from aisector.store.location import store_url
@@ -162,6 +166,38 @@ def sector_views(
     store's history at ``revision``."""
     data = market_data(source, book, store)
     return selected_views(data, book, selection, pd.Timestamp(as_of))
+
+
+@st.cache_resource(ttl=MARKET_TTL, show_spinner="Loading protocol activity…")
+def protocol_activity(
+    market_source: str, book: SectorBook
+) -> FundamentalsData | SourceError | ConfigError:
+    """Every configured protocol's daily activity from the source that goes with the market
+    that served (``activity_spec``), or why there is none; shared by all sessions, never mutated."""
+    try:
+        return load_fundamentals(activity_spec(market_source), book, viewer_settings())
+    except (SourceError, ConfigError) as error:
+        return error
+
+
+@st.cache_data(ttl=VIEWS_TTL, max_entries=MAX_VIEWS, show_spinner=False)
+def protocol_usage(
+    source: str,
+    book: SectorBook,
+    selection: Selection,
+    as_of: str,
+    revision: str = "",
+    store: str | None = None,
+) -> UsageViews:
+    """Protocol activity beside the prices of the market that ends at ``as_of`` (ISO text), over
+    the selection's window; call it once ``protocol_activity`` has served."""
+    data = market_data(source, book, store)
+    activity = protocol_activity(data.source, book)
+    if not isinstance(activity, FundamentalsData):
+        raise activity
+    views = sector_views(source, book, selection, as_of, revision, store)
+    days = window_days(views.window)
+    return usage_views(activity.frame, data, book.protocol_members(), views.tokens, days)
 
 
 def recent_alerts(as_of: str, store: str | None = None) -> tuple[str, ...]:

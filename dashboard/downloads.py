@@ -9,6 +9,7 @@ from functools import partial
 import pandas as pd
 import streamlit as st
 
+from aisector.analytics.fundamentals import FundamentalsData
 from aisector.analytics.market import MarketData
 from aisector.apps.exports import csv_text
 
@@ -19,12 +20,14 @@ def csv_file_name(table: str, window: str, source: str) -> str:
     return f"aisector_{table}_{window}_{safe_source}.csv"
 
 
-def csv_contents(table: pd.DataFrame, data: MarketData) -> Callable[[], str]:
+def csv_contents(table: pd.DataFrame, data: MarketData | FundamentalsData) -> Callable[[], str]:
     """The file's text, built only when the user clicks (formula-safe, rows labelled by source)."""
     return partial(csv_text, table, data.label)
 
 
-def csv_button(table: pd.DataFrame, name: str, window: str, data: MarketData) -> None:
+def csv_button(
+    table: pd.DataFrame, name: str, window: str, data: MarketData | FundamentalsData
+) -> None:
     """A download button for one table shown on the page."""
     st.download_button(
         f"{name.capitalize()} CSV",

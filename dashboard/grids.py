@@ -23,10 +23,28 @@ from aisector.analytics.tables import (
     VOLUME_SHARE_CHANGE,
     by_window,
 )
+from aisector.analytics.usage import CAP_TO_REVENUE, REVENUE_SHARE, change_column
 from aisector.core.periods import WINDOWS
-from aisector.core.schema import COIN_ID, MARKET_CAP, PRICE, SYMBOL, VOLUME
+from aisector.core.schema import (
+    COIN_ID,
+    FEES,
+    MARKET_CAP,
+    PRICE,
+    PROTOCOL,
+    REVENUE,
+    SECTOR,
+    SYMBOL,
+    VOLUME,
+)
 from aisector.present import theme
-from aisector.present.formatting import MISSING, percent, signed_percent, usd_compact, usd_price
+from aisector.present.formatting import (
+    MISSING,
+    multiple,
+    percent,
+    signed_percent,
+    usd_compact,
+    usd_price,
+)
 from aisector.present.labels import markdown_text, method_label, sector_names
 from aisector.present.missing import missing_notes
 
@@ -124,6 +142,41 @@ def sector_table_notes(sectors: pd.DataFrame) -> list[str]:
     return [
         f"{markdown_text(row[LABEL])} · {note}"
         for _, row in sectors.iterrows()
+        for note in missing_notes(row, figures)
+    ]
+
+
+def protocols_table(
+    protocols: pd.DataFrame, labels: Mapping[str, str], sector_labels: Mapping[str, str]
+) -> pd.DataFrame:
+    """One row per protocol (``usage.protocol_window``): activity changes over the window, market
+    cap / annualised revenue, share of the sector's revenue."""
+    changes = {change_column(m): f"{m.capitalize()} change" for m in (REVENUE, FEES, VOLUME)}
+    names = {
+        PROTOCOL: "Protocol",
+        SECTOR: "Sector",
+        **changes,
+        CAP_TO_REVENUE: "Cap / annualised revenue",
+        REVENUE_SHARE: "Revenue share in sector",
+    }
+    formats: dict[str, Callable[[float], str]] = dict.fromkeys(changes, colored_percent)
+    formats |= {CAP_TO_REVENUE: multiple, REVENUE_SHARE: percent}
+    named = protocols.assign(
+        **{
+            PROTOCOL: protocols[PROTOCOL].map(lambda key: labels.get(key, key)),
+            SECTOR: protocols[SECTOR].map(lambda key: sector_labels.get(key, key)),
+        }
+    )
+    return _as_text(named, names, formats)
+
+
+def protocols_table_notes(protocols: pd.DataFrame, labels: Mapping[str, str]) -> list[str]:
+    """One line per empty figure of the protocols table: which protocol, which figure, and why."""
+    figures = {change_column(m): f"{m.capitalize()} change" for m in (REVENUE, FEES, VOLUME)}
+    figures |= {CAP_TO_REVENUE: "Cap / annualised revenue", REVENUE_SHARE: "Revenue share"}
+    return [
+        f"{markdown_text(labels.get(row[PROTOCOL], row[PROTOCOL]))} · {note}"
+        for _, row in protocols.iterrows()
         for note in missing_notes(row, figures)
     ]
 

@@ -26,6 +26,7 @@ from aisector.core.schema import (
     MARKET_CAP,
     METRIC,
     METRICS,
+    PRICE,
     PROTOCOL,
     SECTOR,
     TIMESTAMP,
@@ -134,15 +135,26 @@ def protocol_caps(
     """Day x protocol market cap at the close of each UTC day: each token's last cap at or before
     the next midnight, no older than one day, summed over the protocol's tokens (NaN unless every
     token has one)."""
-    coins = pd.Index(protocols[COIN_ID].unique(), name=COIN_ID)
-    closes = _daily_closes(market, coins, days)
-    members = pd.crosstab(protocols[COIN_ID], protocols[PROTOCOL]).clip(upper=1)
-    members = members.reindex(index=coins, columns=protocols[PROTOCOL].unique(), fill_value=0)
+    closes, members = _token_closes(market, protocols, days, MARKET_CAP)
     caps = closes.to_numpy(dtype="float64")
     matrix = members.to_numpy(dtype="float64")
     complete = (~np.isnan(caps)).astype("float64") @ matrix == matrix.sum(axis=0)
     summed = np.where(complete, np.nan_to_num(caps) @ matrix, np.nan)
     return pd.DataFrame(summed, index=days, columns=pd.Index(members.columns, name=PROTOCOL))
+
+
+def protocol_prices(
+    market: pd.DataFrame, protocols: pd.DataFrame, days: pd.DatetimeIndex
+) -> pd.DataFrame:
+    """Day x protocol: its token's price at the close of each UTC day (the same rule as
+    ``protocol_caps``); NaN for a protocol with several tokens, whose prices do not add up."""
+    closes, members = _token_closes(market, protocols, days, PRICE)
+    matrix = members.to_numpy(dtype="float64")
+    single = matrix.sum(axis=0) == 1
+    prices = np.where(single, np.nan_to_num(closes.to_numpy(dtype="float64")) @ matrix, np.nan)
+    priced = (~closes.isna()).to_numpy(dtype="float64") @ matrix > 0
+    prices = np.where(priced, prices, np.nan)
+    return pd.DataFrame(prices, index=days, columns=pd.Index(members.columns, name=PROTOCOL))
 
 
 def cap_to_revenue(revenue: pd.DataFrame, caps: pd.DataFrame) -> pd.DataFrame:
@@ -174,10 +186,23 @@ def _sector_matrix(protocols: pd.DataFrame) -> pd.DataFrame:
     return matrix.reindex(index=pairs[PROTOCOL].unique(), columns=pairs[SECTOR].unique())
 
 
-def _daily_closes(market: pd.DataFrame, coins: pd.Index, days: pd.DatetimeIndex) -> pd.DataFrame:
-    """Day x coin: the last market cap at or before each day's close (next midnight), no older
-    than one day; NaN otherwise."""
-    rows = market.loc[market[MARKET_CAP].notna(), [TIMESTAMP, COIN_ID, MARKET_CAP]]
+def _token_closes(
+    market: pd.DataFrame, protocols: pd.DataFrame, days: pd.DatetimeIndex, column: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Day x coin closes of ``column`` for the protocols' tokens, and the coin x protocol 0/1
+    membership matrix to combine them with."""
+    coins = pd.Index(protocols[COIN_ID].unique(), name=COIN_ID)
+    members = pd.crosstab(protocols[COIN_ID], protocols[PROTOCOL]).clip(upper=1)
+    members = members.reindex(index=coins, columns=protocols[PROTOCOL].unique(), fill_value=0)
+    return _daily_closes(market, coins, days, column), members
+
+
+def _daily_closes(
+    market: pd.DataFrame, coins: pd.Index, days: pd.DatetimeIndex, column: str
+) -> pd.DataFrame:
+    """Day x coin: the last ``column`` value at or before each day's close (next midnight), no
+    older than one day; NaN otherwise."""
+    rows = market.loc[market[column].notna(), [TIMESTAMP, COIN_ID, column]]
     rows = rows.assign(**{COIN_ID: rows[COIN_ID].astype(str)}).sort_values(TIMESTAMP)
     grid = pd.MultiIndex.from_product([days, coins], names=[DATE, COIN_ID]).to_frame(index=False)
     grid[TIMESTAMP] = grid[DATE] + DAY
@@ -189,6 +214,6 @@ def _daily_closes(market: pd.DataFrame, coins: pd.Index, days: pd.DatetimeIndex)
         tolerance=DAY,
         direction="backward",
     )
-    return picked.pivot(index=DATE, columns=COIN_ID, values=MARKET_CAP).reindex(
+    return picked.pivot(index=DATE, columns=COIN_ID, values=column).reindex(
         index=days, columns=coins
     )

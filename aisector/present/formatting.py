@@ -28,6 +28,13 @@ def percent(fraction: float | None, decimals: int = 1) -> str:
     return f"{fraction * 100:.{decimals}f}%"
 
 
+def multiple(value: float | None) -> str:
+    """A ratio as a multiple, e.g. 17.49 -> '17.5×' (market cap to annualised revenue)."""
+    if _missing(value):
+        return MISSING
+    return f"{value:,.1f}×"
+
+
 def usd_compact(value: float | None) -> str:
     """Dollar amounts with T/B/M/K, e.g. 2.09e12 -> '$2.09T'; caps and volumes read at a glance."""
     if _missing(value):

@@ -16,7 +16,8 @@ from aisector.analytics.index import (
 )
 from aisector.analytics.sector_stats import COUNTED, MARKET_CAP_CHANGE, return_column
 from aisector.analytics.shares import ROTATION_UNIVERSE, SHARES_OF, VOLUME_SHARE
-from aisector.core.schema import MARKET_CAP, VOLUME
+from aisector.analytics.usage import CAP_TO_REVENUE, REVENUE_SHARE, change_column
+from aisector.core.schema import MARKET_CAP, METRICS, VOLUME
 
 NO_PRICES = "no member has a price at both ends of the window"
 NO_CAP_WEIGHTS = "no member has a market cap at the window start (or at a step inside it)"
@@ -31,6 +32,14 @@ REASONS = {
     MARKET_CAP: "no member has a market cap at the window end",
     VOLUME: "no member has a 24h volume at the window end",
     VOLUME_SHARE: "no member has a 24h volume at the window end",
+    **{
+        change_column(m): f"needs daily {m} on every day of the window and of the window before "
+        "it, the earlier sum above 0"
+        for m in METRICS
+    },
+    CAP_TO_REVENUE: "needs the token's market cap and 30 whole days of revenue, their sum above 0",
+    REVENUE_SHARE: "needs the protocol's revenue on every day of the window and a sector total "
+    "above 0",
 }
 
 

@@ -18,9 +18,17 @@ from aisector.analytics.index import METHODS
 from aisector.analytics.sector_stats import COUNTED, MARKET_CAP_CHANGE, MEMBERS, return_column
 from aisector.analytics.shares import VOLUME_SHARE
 from aisector.analytics.tables import LABEL, SECTORS, TURNOVER
+from aisector.analytics.usage import CAP_TO_REVENUE, REVENUE_SHARE, change_column
 from aisector.core.periods import WINDOWS
-from aisector.core.schema import MARKET_CAP, PRICE, SYMBOL, VOLUME
-from aisector.present.formatting import MISSING, percent, signed_percent, usd_compact, usd_price
+from aisector.core.schema import FEES, MARKET_CAP, PRICE, PROTOCOL, REVENUE, SECTOR, SYMBOL, VOLUME
+from aisector.present.formatting import (
+    MISSING,
+    multiple,
+    percent,
+    signed_percent,
+    usd_compact,
+    usd_price,
+)
 from aisector.present.labels import method_label, sector_names
 from aisector.present.missing import missing_reason
 from aisector.present.summary import token_name
@@ -94,6 +102,37 @@ def tokens_table(tokens: pd.DataFrame, labels: Mapping[str, str]) -> Table:
         **{
             SYMBOL: [token_name(row) for _, row in tokens.iterrows()],
             SECTORS: tokens[SECTORS].map(lambda keys: sector_names(keys, dict(labels))),
+        }
+    )
+    return text_table(named, columns)
+
+
+def protocols_table(
+    protocols: pd.DataFrame, labels: Mapping[str, str], sector_labels: Mapping[str, str]
+) -> Table:
+    """One row per protocol (``usage.protocol_window``): its activity's change over the window,
+    market cap / annualised revenue and its share of the sector's revenue."""
+    changes = [
+        Column(
+            change_column(m),
+            f"{m.capitalize()} change",
+            signed_percent,
+            signed=True,
+            explained=True,
+        )
+        for m in (REVENUE, FEES, VOLUME)
+    ]
+    columns = [
+        Column(PROTOCOL, "Protocol", numeric=False),
+        Column(SECTOR, "Sector", numeric=False),
+        *changes,
+        Column(CAP_TO_REVENUE, "Cap / annualised revenue", multiple, explained=True),
+        Column(REVENUE_SHARE, "Revenue share in sector", percent, explained=True),
+    ]
+    named = protocols.assign(
+        **{
+            PROTOCOL: protocols[PROTOCOL].map(lambda key: labels.get(key, key)),
+            SECTOR: protocols[SECTOR].map(lambda key: sector_labels.get(key, key)),
         }
     )
     return text_table(named, columns)

@@ -23,8 +23,16 @@ from aisector.analytics.sector_stats import (
 )
 from aisector.analytics.shares import VOLUME_SHARE
 from aisector.analytics.tables import CHANGE, LABEL
+from aisector.analytics.usage import (
+    BELOW_PEAK,
+    FROM_PEAK,
+    KIND,
+    PEAK_DATE,
+    PRICE_CHANGE,
+    USAGE_CHANGE,
+)
 from aisector.analytics.views import SectorViews
-from aisector.core.schema import COIN_ID, SECTOR, SYMBOL, TIMESTAMP
+from aisector.core.schema import COIN_ID, DATE, METRIC, PROTOCOL, SECTOR, SYMBOL, TIMESTAMP
 from aisector.present.missing import missing_reason
 
 RANKED_BY = return_column(CAP_WEIGHTED)
@@ -119,6 +127,41 @@ def movers_sentences(views: SectorViews) -> list[str]:
     if not down.empty:
         sentences.append(f"Top losers: {_token_moves(down)}.")
     return sentences
+
+
+def usage_sentences(
+    disagreements: pd.DataFrame,
+    labels: Mapping[str, str],
+    symbols: Mapping[str, str],
+    window: str,
+) -> tuple[str, ...]:
+    """One sentence per token whose price and protocol usage disagree
+    (``usage.usage_price_disagreements``), e.g. 'VIRTUAL +11.95% while Virtuals Protocol
+    revenue is -99.84% from its 2 Jan peak (daily revenue on 21 Jan).'"""
+    return tuple(
+        _usage_sentence(row, labels.get(row[PROTOCOL], row[PROTOCOL]), symbols, window)
+        for _, row in disagreements.iterrows()
+    )
+
+
+def _usage_sentence(row: pd.Series, label: str, symbols: Mapping[str, str], window: str) -> str:
+    token = symbols.get(row[COIN_ID]) or row[COIN_ID]
+    metric = row[METRIC]
+    if row[KIND] == BELOW_PEAK:
+        return (
+            f"{token} {row[PRICE_CHANGE]:+.2%} while {label} {metric} is "
+            f"{row[FROM_PEAK]:+.2%} from its {_day(row[PEAK_DATE])} peak "
+            f"(daily {metric} on {_day(row[DATE])})."
+        )
+    return (
+        f"{token} {row[PRICE_CHANGE]:+.2%} while {label} {metric} is "
+        f"{row[USAGE_CHANGE]:+.2%} over the last {window} (against the {window} before)."
+    )
+
+
+def _day(stamp: pd.Timestamp) -> str:
+    """'2 Jan' (no zero padding, on every platform)."""
+    return f"{stamp.day} {stamp:%b}"
 
 
 def token_name(row: pd.Series) -> str:

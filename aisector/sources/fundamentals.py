@@ -19,13 +19,20 @@ from connectors.base import FundamentalsSource
 from connectors.offline_activity import OfflineActivity
 
 AUTO = "auto"
+OFFLINE = "offline"
 NO_ACTIVITY = "no activity for"
 
 # name -> factory taking secrets (Streamlit's, backing up the environment for keys)
 FUNDAMENTALS_SOURCES: dict[str, Callable[[Secrets], FundamentalsSource]] = {
-    "offline": lambda _secrets: OfflineActivity(),
+    OFFLINE: lambda _secrets: OfflineActivity(),
 }
-AUTO_CANDIDATES: tuple[str, ...] = ("offline",)
+AUTO_CANDIDATES: tuple[str, ...] = (OFFLINE,)
+
+
+def activity_spec(market_source: str) -> str:
+    """The activity source to read beside a market source: the simulated activity beside the
+    simulated market (one story, one clock), else ``auto``."""
+    return OFFLINE if market_source == OFFLINE else AUTO
 
 
 def open_fundamentals_source(spec: str, secrets: Secrets = None) -> FundamentalsSource:
