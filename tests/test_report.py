@@ -82,9 +82,39 @@ def test_report_page_carries_badge_summary_charts_and_tables(offline_report):
     assert "simulated prices – not real market data" in page
     assert "AI agents led the last 24h (+10.47%)" in page
     assert "as of <strong>2025-01-22 00:00 UTC</strong>" in page
-    assert page.count('<div id="chart-') == 6
+    assert page.count('<div id="chart-') == 7  # 3 per window and the cap-to-revenue chart
     assert re.search(r"<(script|link|img)[^>]*(src|href)=", page) is None  # opens offline
     assert ">$5.98B<" in page and ">+104.82%<" in page
+
+
+def test_summary_says_where_usage_and_price_disagree(offline_report):
+    """The report's reading of January: the agent tokens bounced while usage sat far below its
+    peak; over 7 days both fell, so they agree and nothing is said."""
+    text = (offline_report / "summary.md").read_text(encoding="utf-8")
+    last_24h, last_7d = text.split("## Last 7d")
+    assert (
+        "- VIRTUAL +11.95% while Virtuals Protocol revenue is -99.84% from its 2 Jan peak "
+        "(daily revenue on 21 Jan)." in last_24h
+    )
+    assert "AI16Z +30.17% while ai16z launchpad revenue is -94.97% from its 1 Jan peak" in last_24h
+    assert "ARC +44.63% while ARC Rig revenue is -70.00% from its 14 Jan peak" in last_24h
+    assert "RENDER" not in text  # 41.6% below its peak: not far enough
+    assert " while " not in last_7d
+
+
+def test_report_page_has_the_fundamentals_section(offline_report):
+    page = (offline_report / "report.html").read_text(encoding="utf-8")
+    section = page[page.index('<section class="fundamentals">') :]
+    section = section[: section.index("</section>")]
+    assert "offline – simulated activity · daily UTC days through 2025-01-21" in section
+    rows = re.findall(r"<tr>(<td.*?)</tr>", section)
+    assert len(rows) == 8  # four protocols, over 24h and over 7d
+    virtuals_24h = re.findall(r">([^<>]+)</td>", rows[0])
+    assert virtuals_24h == [
+        "Virtuals Protocol", "AI agents", "+156.00%", "+60.00%", "+60.00%", "17.5×", "50.7%"
+    ]  # fmt: skip
+    assert 'title="needs daily volume on every day of the window' in rows[2]  # ARC: no volume
+    assert 'id="chart-cap_to_revenue"' in section
 
 
 def test_provenance_records_source_methods_versions_and_files(offline_report):

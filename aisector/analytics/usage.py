@@ -169,7 +169,7 @@ class UsageViews:
     """What the Fundamentals page and the report show of protocol activity for one window."""
 
     days: pd.DataFrame  # protocol_days
-    window: pd.DataFrame  # protocol_window over the window's days (changes NaN if not whole days)
+    window: pd.DataFrame | None  # protocol_window; None for a window of not whole days
     disagreements: pd.DataFrame  # usage_price_disagreements
 
 
@@ -186,6 +186,6 @@ def usage_views(
     activity = days_through(activity, market.as_of)
     return UsageViews(
         protocol_days(activity, market.frame, protocols),
-        protocol_window(activity, market.frame, protocols, days or 0),
+        None if days is None else protocol_window(activity, market.frame, protocols, days),
         usage_price_disagreements(activity, moves, protocols, days),
     )

@@ -20,7 +20,8 @@ from typing import NoReturn
 import pandas as pd
 
 from aisector import __version__
-from aisector.analytics.fundamentals import days_through, fundamentals_table
+from aisector.analytics.fundamentals import FundamentalsData, days_through, fundamentals_table
+from aisector.analytics.market import MarketData
 from aisector.analytics.rotation import BASES, PRICE_BASIS
 from aisector.analytics.shares import ALL_SECTORS, SHARE_UNIVERSES
 from aisector.analytics.views import build_views
@@ -33,14 +34,14 @@ from aisector.apps.notify import NOTIFY_ENV, Delivery, notify_urls
 from aisector.apps.progress import Progress
 from aisector.apps.report import DEFAULT_WINDOWS, announce_report, write_report
 from aisector.apps.suggest import DEFAULT_TOP, MAX_TOP, category_lines, suggest_sector
-from aisector.core.errors import AisectorError, ConfigError, StoreError
+from aisector.core.errors import AisectorError, ConfigError, SourceError, StoreError
 from aisector.core.events import chart_events
 from aisector.core.periods import window_days, window_length
 from aisector.core.schema import DATA_SOURCE
 from aisector.core.sectors import SectorBook, load_sectors
 from aisector.core.settings import SETTINGS, redact, remember_secret, url_secrets
 from aisector.present import theme
-from aisector.sources.fundamentals import load_fundamentals
+from aisector.sources.fundamentals import activity_spec, load_fundamentals
 from aisector.sources.market_data import AUTO, load_market
 from aisector.sources.registry import open_source
 from aisector.store import HistoryStore, open_store
@@ -363,6 +364,7 @@ def run_report(options: argparse.Namespace) -> int:
         events,
         _report_alerts(data.as_of, options.store),
         options.shares_of,
+        _report_fundamentals(data, book),
     )
     if urls and done.created:  # a report already written was announced by the run that wrote it
         outcome = announce_report(Delivery(urls), done.folder, data)
@@ -422,6 +424,18 @@ def _report_alerts(as_of: pd.Timestamp, store: str | None) -> tuple[str, ...]:
     except StoreError as error:
         print(f"aisector: warning: recent alerts left out: {redact(str(error))}", file=sys.stderr)
         return ()
+
+
+def _report_fundamentals(data: MarketData, book: SectorBook) -> FundamentalsData | None:
+    """The protocols' activity beside the market (the simulated one beside the offline market);
+    none without [protocols] tables, and a source that fails costs the section only."""
+    if not book.protocols:
+        return None
+    try:
+        return load_fundamentals(activity_spec(data.source), book)
+    except SourceError as error:
+        print(f"aisector: warning: fundamentals left out: {redact(str(error))}", file=sys.stderr)
+        return None
 
 
 def _check_as_of(as_of: pd.Timestamp | None, first: pd.Timestamp) -> None:

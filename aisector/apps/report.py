@@ -15,28 +15,33 @@ import secrets
 import shutil
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import metadata
 from pathlib import Path
 
 import pandas as pd
 import plotly.graph_objects as go
 
+from aisector.analytics.fundamentals import FundamentalsData
 from aisector.analytics.index import CAP_WEIGHTED, CAPPED_CAP_WEIGHTED
 from aisector.analytics.market import MarketData
 from aisector.analytics.shares import ALL_SECTORS, VOLUME_SHARE
+from aisector.analytics.usage import UsageViews, usage_views
 from aisector.analytics.views import SectorViews, build_views
 from aisector.apps.exports import csv_text, export_provenance
 from aisector.apps.notify import Delivery, Outcome
 from aisector.apps.report_png import PngSkipped, write_pngs
-from aisector.core.errors import ExportError
+from aisector.core.errors import ConfigError, ExportError
 from aisector.core.events import Event
+from aisector.core.periods import window_days
+from aisector.core.schema import COIN_ID, DATE, SYMBOL
 from aisector.core.sectors import SectorBook
 from aisector.core.settings import redact
 from aisector.present import charts, summary
 from aisector.present.formatting import age_text, utc_time
-from aisector.present.report_html import Badge, Page, Section, report_page
-from aisector.present.report_tables import sectors_table, tokens_table
+from aisector.present.fundamentals_charts import cap_to_revenue_chart, protocol_colors
+from aisector.present.report_html import Badge, FundamentalsSection, Page, Section, report_page
+from aisector.present.report_tables import protocols_table, sectors_table, tokens_table
 
 DEFAULT_WINDOWS = ("24h", "7d")
 TABLES = ("tokens", "sectors", "index", "rotation", "movers")
@@ -83,20 +88,58 @@ def write_report(
     events: Sequence[Event] = (),
     alerts: Sequence[str] = (),
     shares_of: str = ALL_SECTORS,
+    fundamentals: FundamentalsData | None = None,
 ) -> ReportResult:
     """Write the report folder for ``data.as_of`` under ``out``, unless it is already there;
     ``alerts`` are the recent alerts, one line each, newest first; shares are of all tracked
-    sectors or of the rotation universe (``shares_of``)."""
+    sectors or of the rotation universe (``shares_of``); ``fundamentals``, the protocols'
+    activity, adds its section and the usage-against-price sentences."""
     folder = Path(out) / report_folder_name(data.as_of)
     if folder.exists():
         return ReportResult(folder, created=False, png="unchanged")
     views = {
         w: build_views(data, book, w, max_weight=max_weight, shares_of=shares_of) for w in windows
     }
+    activity = Activity(fundamentals, _usage(fundamentals, data, book, views), events)
     with _staging(Path(out), folder.name) as staging:
-        png_note = _write_contents(staging, data, book, views, png, max_weight, events, alerts)
+        png_note = _write_contents(
+            staging, data, book, views, png, max_weight, events, alerts, activity
+        )
         created = _publish(staging, folder)
     return ReportResult(folder, created, png_note if created else "unchanged")
+
+
+@dataclass(frozen=True)
+class Activity:
+    """The protocols' activity for the report: where it came from and each window's views."""
+
+    data: FundamentalsData | None
+    usage: Mapping[str, UsageViews]
+    events: Sequence[Event]
+
+
+def _usage(
+    fundamentals: FundamentalsData | None,
+    data: MarketData,
+    book: SectorBook,
+    views: Mapping[str, SectorViews],
+) -> dict[str, UsageViews]:
+    """Each window's activity beside its prices; none without activity."""
+    if fundamentals is None:
+        return {}
+    protocols = book.protocol_members()
+    return {
+        w: usage_views(fundamentals.frame, data, protocols, v.tokens, _whole_days(w))
+        for w, v in views.items()
+    }
+
+
+def _whole_days(window: str) -> int | None:
+    """The window in whole UTC days, None for e.g. 12h (daily activity has no such change)."""
+    try:
+        return window_days(window)
+    except ConfigError:
+        return None
 
 
 def report_folder_name(as_of: pd.Timestamp) -> str:
@@ -129,6 +172,7 @@ def _write_contents(
     max_weight: float | None,
     events: Sequence[Event],
     alerts: Sequence[str],
+    activity: Activity,
 ) -> str:
     """Every file of the report into ``folder``; returns what became of the PNGs."""
     figures = {w: report_charts(v, book, max_weight, events) for w, v in views.items()}
@@ -143,13 +187,46 @@ def _write_contents(
         "shares_of": shares_of,
     }
     provenance = export_provenance(data, "report", **details)
-    sentences = {w: summary.window_sentences(v) for w, v in views.items()}
+    sentences = {w: _sentences(v, activity.usage.get(w), book) for w, v in views.items()}
     page = _page(data, views, figures, sentences, book, provenance, alerts)
+    page = replace(page, fundamentals=_fundamentals_section(activity, book))
     (folder / "report.html").write_text(report_page(page), encoding="utf-8")
     (folder / "summary.md").write_text(_summary_markdown(page, sentences), encoding="utf-8")
     provenance = _finished(provenance, png_note, [*_files(folder), "provenance.json"])
     (folder / "provenance.json").write_text(json.dumps(provenance, indent=2) + "\n", "utf-8")
     return png_note
+
+
+def _sentences(views: SectorViews, usage: UsageViews | None, book: SectorBook) -> tuple[str, ...]:
+    """The window's story, then where a token's price and its protocol's usage disagree."""
+    if usage is None:
+        return summary.window_sentences(views)
+    symbols = dict(zip(views.tokens[COIN_ID], views.tokens[SYMBOL], strict=True))
+    disagree = summary.usage_sentences(
+        usage.disagreements, book.protocol_labels(), symbols, views.window
+    )
+    return (*summary.window_sentences(views), *disagree)
+
+
+def _fundamentals_section(activity: Activity, book: SectorBook) -> FundamentalsSection | None:
+    """The protocols' tables per whole-day window and the cap-to-revenue chart."""
+    if activity.data is None or not activity.usage:
+        return None
+    labels, sector_labels = book.protocol_labels(), book.labels()
+    tables = {
+        w: protocols_table(u.window, labels, sector_labels)
+        for w, u in activity.usage.items()
+        if u.window is not None
+    }
+    days = next(iter(activity.usage.values())).days
+    colors = protocol_colors(list(labels))
+    return FundamentalsSection(
+        label=activity.data.label,
+        through=f"{days[DATE].max():%Y-%m-%d}",
+        warnings=tuple(redact(w) for w in activity.data.warnings),
+        tables=tables,
+        chart=cap_to_revenue_chart(days, labels, colors, activity.events),
+    )
 
 
 def _write_tables(folder: Path, views: Mapping[str, SectorViews], label: str) -> None:

@@ -63,6 +63,18 @@ class Section:
 
 
 @dataclass(frozen=True)
+class FundamentalsSection:
+    """Protocol activity beside the prices: where it comes from, a table per window, the
+    market cap / annualised revenue chart."""
+
+    label: str  # the activity source's label, e.g. "offline – simulated activity"
+    through: str  # the last whole UTC day of activity used
+    warnings: tuple[str, ...]
+    tables: Mapping[str, Table]  # window -> usage.protocol_window as text
+    chart: go.Figure
+
+
+@dataclass(frozen=True)
 class Page:
     """Everything the page shows, already computed and formatted."""
 
@@ -75,6 +87,7 @@ class Page:
     notes: Mapping[str, str]
     colophon: str
     alerts: Sequence[str] = ()  # recent alerts, one line each, newest first
+    fundamentals: FundamentalsSection | None = None  # without [protocols] tables: none
 
 
 def report_page(page: Page) -> str:
