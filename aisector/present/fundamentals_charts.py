@@ -140,7 +140,7 @@ def cap_to_revenue_chart(
         if rows[CAP_TO_REVENUE].notna().any()
     ]
     y_axis = _axis("Market cap / annualised revenue (×)") | {"type": "log", "dtick": 1}
-    subtitle = "Cap at each day's close / (30-day revenue × 365 / 30); lower is cheaper"
+    subtitle = "Log scale; lower is cheaper"  # the formula is in the caption below
     title = "Market cap to annualised revenue"
     layout = _fixed_margins(_layout(title, _time_x(), y_axis, "x unified", style, subtitle))
     lines, notes = _event_marks(events, days[DATE], style)
