@@ -60,7 +60,9 @@ SOURCE_HELP = (
     "offline market), coingecko, store, offline, or csv:PATH"
 )
 EXPORT_SOURCE_HELP = (
-    f"{SOURCE_HELP}; for {FUNDAMENTALS}: auto (default, for now the offline simulation) or offline"
+    f"{SOURCE_HELP}; for {FUNDAMENTALS}: auto (default: DefiLlama and Dune if they answer, else "
+    "the history store, else the offline simulation), defillama, dune, live (the two), store or "
+    "offline"
 )
 COLLECT_SOURCE_HELP = "auto (default: CoinGecko), coingecko, offline, or csv:PATH"
 MAX_BACKFILL_DAYS = 36_500  # a century; more overflows the timestamps
@@ -312,7 +314,7 @@ def _export_fundamentals(options: argparse.Namespace) -> int:
     if options.max_weight is not None:
         raise ConfigError(f"--max-weight applies to the index exports, not {FUNDAMENTALS}")
     book = load_sectors(options.sectors)
-    data = load_fundamentals(options.source, book)
+    data = load_fundamentals(options.source, book, store=options.store)
     if options.as_of is not None:
         data = replace(data, frame=days_through(data.frame, options.as_of))
         if data.frame.empty:
