@@ -26,7 +26,7 @@ from aisector.analytics.shares import ALL_SECTORS, SHARE_UNIVERSES
 from aisector.analytics.views import build_views
 from aisector.apps.alert_rules import load_rules
 from aisector.apps.alerts import RoundAlerts, check_and_notify, round_alerts, stored_alert_lines
-from aisector.apps.collector import DEFAULT_BACKFILL_DAYS, collect_spec
+from aisector.apps.collector import DEFAULT_BACKFILL_DAYS, activity_spec, collect_spec
 from aisector.apps.exports import export_provenance, write_csv
 from aisector.apps.keeper import Keeper, Stopped, holder_name
 from aisector.apps.notify import NOTIFY_ENV, Delivery, notify_urls
@@ -435,12 +435,13 @@ def _check_as_of(as_of: pd.Timestamp | None, first: pd.Timestamp) -> None:
 
 def run_collect(options: argparse.Namespace) -> int:
     book = load_sectors(options.sectors)
-    source = with_dex_fallback(open_source(collect_spec(options.source)), book)
+    spec = collect_spec(options.source)
+    source = with_dex_fallback(open_source(spec), book)
     backfill = pd.Timedelta(days=options.backfill)
     with open_store(options.store) as store:
         if options.every is not None:
             alerts = round_alerts(options.rules, book, notify_urls(options.notify))
-            return _collect_every(store, source, book, backfill, options.every, alerts)
+            return _collect_every(store, source, book, backfill, options.every, alerts, spec)
         keeper = Keeper(
             store,
             source,
@@ -449,6 +450,7 @@ def run_collect(options: argparse.Namespace) -> int:
             backfill,
             coins_per_write=None,  # cron's chunks stay shared between coins
             progress=Progress("collect"),
+            activity=activity_spec(spec),
         )
         try:
             done = keeper.round()
@@ -457,9 +459,11 @@ def run_collect(options: argparse.Namespace) -> int:
     if done.done is None:
         print(redact(f"{done.line_of_lease()}; nothing collected"))
         return 0
-    for warning in done.done.warnings():
+    for warning in done.warnings():
         print(f"aisector: warning: {redact(warning)}", file=sys.stderr)
     print(redact(done.done.line()))
+    if done.activity is not None:
+        print(redact(done.activity.line()))
     return 0
 
 
@@ -470,11 +474,13 @@ def _collect_every(
     backfill: pd.Timedelta,
     every: pd.Timedelta,
     alerts: RoundAlerts | None,
+    spec: str,
 ) -> int:
     """``collect --every``: rounds until SIGTERM or Ctrl-C, one line each (and one per alert
     sent, when notification targets are configured); exit 0 when stopped."""
     holder = holder_name("aisector collect --every")
-    keeper = Keeper(store, source, book, holder, backfill, every, alerts=alerts)
+    activity = activity_spec(spec)
+    keeper = Keeper(store, source, book, holder, backfill, every, alerts=alerts, activity=activity)
     stop = threading.Event()
 
     def stopping(_signal: int, _frame: object) -> None:
