@@ -5,7 +5,10 @@ Endpoints, under ``DEFILLAMA_API_URL`` (default ``https://api.llama.fi``), for t
 
 - ``/summary/fees/{slug}?dataType=dailyFees`` for fees and ``dataType=dailyRevenue`` for revenue;
 - ``/summary/dexs/{slug}?dataType=dailyVolume`` for volume, which only protocols with trading
-  volume have: a 404 there means "no volume", not a failure.
+  volume have.
+
+A metric answered with 404 is a metric DefiLlama does not track for the protocol (no volume, no
+revenue): left out, not a failure; a protocol with none of them is ``NotFound``, named.
 
 Each answers an object whose ``totalDataChart`` is ``[[unix_seconds, value], ...]``, one point per
 UTC day at midnight; a null value is a missing day (no row). The summary's other fields (totals,
@@ -53,7 +56,6 @@ ENDPOINTS = {
     REVENUE: ("summary/fees", "dailyRevenue"),
     VOLUME: ("summary/dexs", "dailyVolume"),
 }
-OPTIONAL = frozenset({VOLUME})  # a protocol without trading volume is not under /summary/dexs
 
 
 class DefiLlama:
@@ -115,16 +117,17 @@ class DefiLlama:
         return clip_to_range(frame, keys, start, end, key=PROTOCOL, time=DATE)
 
     def protocol_history(self, protocol: TrackedProtocol) -> pd.DataFrame:
-        """Every metric DefiLlama has of ``protocol``, as tidy columns; ``NotFound`` naming the
-        protocol when it does not know the slug."""
-        pieces = []
+        """Every metric DefiLlama has of ``protocol``, as tidy columns (a metric it answers 404
+        for is left out); ``NotFound`` naming the protocol when it has none of them."""
+        pieces, missing = [], []
         for metric in ENDPOINTS:
             try:
                 pieces.append(self.daily_chart(protocol, metric))
             except NotFound as error:
-                if metric not in OPTIONAL:
-                    raise NotFound(f"{error} (protocol {protocol.key})") from None
+                missing.append(error)
                 log.info("%s", redact(f"DefiLlama has no {metric} of {protocol.key}: {error}"))
+        if not pieces:
+            raise NotFound(f"{missing[0]} (protocol {protocol.key})")
         return pd.concat(pieces, ignore_index=True)
 
     def daily_chart(self, protocol: TrackedProtocol, metric: str) -> pd.DataFrame:

@@ -65,7 +65,12 @@ def no_real_upstream(monkeypatch, tmp_path):
     monkeypatch.setenv("GECKOTERMINAL_API_URL", "http://127.0.0.1:9/api/v2/")
     monkeypatch.setenv("DEFILLAMA_API_URL", "http://127.0.0.1:9")
     monkeypatch.setenv("DUNE_API_URL", "http://127.0.0.1:9")
-    for key in ("COINGECKO_DEMO_API_KEY", "COINGECKO_PRO_API_KEY", "AISECTOR_STORE", "DUNE_API_KEY"):
+    for key in (
+        "COINGECKO_DEMO_API_KEY",
+        "COINGECKO_PRO_API_KEY",
+        "AISECTOR_STORE",
+        "DUNE_API_KEY",
+    ):
         monkeypatch.delenv(key, raising=False)
 
 

@@ -148,6 +148,7 @@ def test_defillama_export_returns_the_served_daily_values_exactly_by_date(upstre
 
 def test_an_unknown_slug_is_a_warning_naming_the_protocol(upstream, tmp_path):
     upstream.script("fees:render-network-bme", Reply(status=404))
+    upstream.script("revenue:render-network-bme", Reply(status=404))
     done, out = export(tmp_path, "defillama")
     assert done.code == 0
     assert "no activity for 2 protocol(s): render-network, ai16z-launchpad" in done.err
