@@ -9,6 +9,7 @@ Every CLI failure is one stderr line and an exit code, never the Dune key. ``doc
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +22,24 @@ from connectors.offline import OfflineMarket
 from tests.activity_server import DUNE_KEY, QUERIES, SERVED, ActivityServer
 from tests.cli_runs import run_cli
 from tests.fault_server import Reply, error, hang
+
+DOC = Path(__file__).resolve().parents[1] / "docs" / "faults.md"
+ACTIVITY_HEADING = "## When DefiLlama or Dune breaks"
+FAULTS = [  # the scenarios of test_upstream_faults_end_in_one_line, in docs/faults.md's order
+    "defillama-429-then-ok",
+    "defillama-500",
+    "defillama-503-html",
+    "defillama-hang",
+    "defillama-truncated-json",
+    "defillama-junk-number",
+    "defillama-no-chart",
+    "dune-executing",
+    "dune-failed-execution",
+    "dune-401",
+    "dune-402",
+    "dune-429",
+    "dune-page-500",
+]
 
 SECTORS = """
 [sectors.ai-agents]
@@ -296,21 +315,7 @@ def test_live_prefers_the_configured_dune_column_and_fills_the_rest_from_defilla
             "Dune /api/v1/execution/01JH0000000000000000000000/results: server error (HTTP 500) after 3 attempts",
         ),
     ],
-    ids=[
-        "defillama-429-then-ok",
-        "defillama-500",
-        "defillama-503-html",
-        "defillama-hang",
-        "defillama-truncated-json",
-        "defillama-junk-number",
-        "defillama-no-chart",
-        "dune-executing",
-        "dune-failed-execution",
-        "dune-401",
-        "dune-402",
-        "dune-429",
-        "dune-page-500",
-    ],
+    ids=FAULTS,
 )
 def test_upstream_faults_end_in_one_line(
     upstream, tmp_path, monkeypatch, source, route, replies, code, line
@@ -423,3 +428,8 @@ def test_collect_offline_stores_the_simulated_activity_for_store_exports(tmp_pat
     assert set(exported(stored)["data_source"]) == {
         "offline – simulated activity, from the history store"
     }
+
+
+def test_the_doc_lists_exactly_these_scenarios():
+    section = DOC.read_text(encoding="utf-8").split(ACTIVITY_HEADING)[1]
+    assert re.findall(r"^\| `([^`]+)` \|", section, flags=re.MULTILINE) == FAULTS
