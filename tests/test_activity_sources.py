@@ -402,8 +402,8 @@ def test_a_fundamentals_failure_never_fails_the_price_collection(upstream, tmp_p
     assert done.done is not None and done.done.rows_added > 0  # the prices landed
     assert done.activity is None
     assert done.warnings() == [
-        "protocol activity not collected: defillama unavailable: DefiLlama /summary/fees/"
-        "virtuals-protocol: server error (HTTP 500) after 3 attempts"
+        "protocol activity not collected: DefiLlama /summary/fees/virtuals-protocol: "
+        "server error (HTTP 500)"  # a collector's first question is a quick one, not retried
     ]
 
 

@@ -98,7 +98,7 @@ def collect_activity(
 ) -> ActivityCollected:
     """Every configured protocol's daily activity from ``spec`` into the store, in one
     transaction (an upsert: days already held are refreshed, never duplicated)."""
-    data = load_fundamentals(spec, book, secrets)
+    data = load_fundamentals(spec, book, secrets, probe_first=True)
     added = store.write_activity(data.frame)
     protocols = data.frame["protocol"].nunique()
     return ActivityCollected(data.label, protocols, added, data.warnings)

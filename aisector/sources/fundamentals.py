@@ -158,16 +158,22 @@ def open_fundamentals_source(
 
 
 def load_fundamentals(
-    spec: str, book: SectorBook, secrets: Secrets = None, store: str | None = None
+    spec: str,
+    book: SectorBook,
+    secrets: Secrets = None,
+    store: str | None = None,
+    probe_first: bool = False,
 ) -> FundamentalsData:
     """Every configured protocol's daily activity from the source ``spec`` describes; ``store``
-    is the history store ``store`` (and ``auto``'s fallback) reads (None: the one in force)."""
+    is the history store ``store`` (and ``auto``'s fallback) reads (None: the one in force).
+    ``probe_first`` asks a live source one quick question before the retried requests (``auto``
+    always does), so a collector round on a dead network costs seconds."""
     if not book.protocols:
         raise ConfigError(
             f"{book.origin} has no [protocols.<id>] tables: no protocol activity to read"
         )
     if spec.strip().lower() != AUTO:
-        return _load(spec, book, (), secrets, store)
+        return _load(spec, book, (), secrets, store, probe_first)
     notes: list[str] = []
     for candidate in AUTO_CANDIDATES:
         try:
