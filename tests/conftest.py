@@ -3,7 +3,9 @@ use: a fake clock, fresh history stores, the browser tests' server and browser."
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -54,6 +56,21 @@ def members(pairs: dict[str, list[str]]) -> pd.DataFrame:
         [(sector, coin) for sector, coins in pairs.items() for coin in coins],
         columns=["sector", "coin_id"],
     )
+
+
+REAL_SAMPLES = Path(__file__).resolve().parents[1].parent / "shared/data/real/api_response_samples"
+
+
+@pytest.fixture(scope="module")
+def samples() -> Path:
+    """The recorded real bodies (../shared/data/real); skipped, saying so, when absent locally,
+    a failure in CI where they must be."""
+    if REAL_SAMPLES.is_dir():
+        return REAL_SAMPLES
+    reason = f"recorded real responses not found at {REAL_SAMPLES}; CI always has them"
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
 
 
 @pytest.fixture(autouse=True)

@@ -4,8 +4,6 @@ Skipped, saying so, when ../shared is absent locally; a failure in CI, where it 
 
 from __future__ import annotations
 
-import json
-import os
 from pathlib import Path
 
 import pandas as pd
@@ -19,29 +17,13 @@ from connectors.defillama import DefiLlama
 from connectors.dune import DEFAULT_URL as DUNE
 from connectors.dune import Dune, result_page
 from connectors.http import RetryPolicy
+from tests.test_real_responses import load
 
 pytestmark = pytest.mark.real_data
 
-SAMPLES = (
-    Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real" / "api_response_samples"
-)
 ONCE = RetryPolicy(attempts=1)
 KEY = "dune-real-test-key-789"
 DOCS = "dune_api_docs_results_examples_2024-2025.json"
-
-
-@pytest.fixture(scope="module")
-def samples() -> Path:
-    if SAMPLES.is_dir():
-        return SAMPLES
-    reason = f"recorded real responses not found at {SAMPLES}; CI always has them"
-    if os.environ.get("CI"):
-        pytest.fail(reason)
-    pytest.skip(reason)
-
-
-def load(samples: Path, name: str):
-    return json.loads((samples / name).read_text(encoding="utf-8"))
 
 
 def dune_error(samples: Path, status: int) -> dict:
