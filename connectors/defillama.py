@@ -35,12 +35,10 @@ from aisector.core.schema import (
     REVENUE,
     VALUE,
     VOLUME,
-    empty_fundamentals_frame,
-    validate_fundamentals_frame,
 )
 from aisector.core.sectors import TrackedProtocol
 from aisector.core.settings import read_setting, redact
-from connectors.base import clip_to_range
+from connectors.base import activity_frame
 from connectors.http import Clock, HttpClient, RetryPolicy, Sleep, configured_client, open_session
 from connectors.payload import numbers, timestamps
 
@@ -110,11 +108,7 @@ class DefiLlama:
             except NotFound as error:
                 self.unserved[protocol.key] = str(error)
                 log.info("%s", error)
-        if not frames:
-            return empty_fundamentals_frame()
-        frame = validate_fundamentals_frame(pd.concat(frames, ignore_index=True), SOURCE_NAME)
-        keys = [p.key for p in protocols]
-        return clip_to_range(frame, keys, start, end, key=PROTOCOL, time=DATE)
+        return activity_frame(frames, SOURCE_NAME, protocols, start, end)
 
     def protocol_history(self, protocol: TrackedProtocol) -> pd.DataFrame:
         """Every metric DefiLlama has of ``protocol``, as tidy columns (a metric it answers 404

@@ -40,12 +40,10 @@ from aisector.core.schema import (
     METRIC,
     PROTOCOL,
     VALUE,
-    empty_fundamentals_frame,
-    validate_fundamentals_frame,
 )
 from aisector.core.sectors import DuneQuery, TrackedProtocol
 from aisector.core.settings import read_setting
-from connectors.base import clip_to_range
+from connectors.base import activity_frame
 from connectors.http import Clock, HttpClient, RetryPolicy, Sleep, configured_client, open_session
 from connectors.payload import numbers
 
@@ -122,11 +120,7 @@ class Dune:
                 log.info("%s", self.unserved[protocol.key])
                 continue
             frames.append(activity_rows(columns, rows, protocol, protocol.dune))
-        if not frames:
-            return empty_fundamentals_frame()
-        frame = validate_fundamentals_frame(pd.concat(frames, ignore_index=True), SOURCE_NAME)
-        keys = [p.key for p in protocols]
-        return clip_to_range(frame, keys, start, end, key=PROTOCOL, time=DATE)
+        return activity_frame(frames, SOURCE_NAME, protocols, start, end)
 
     def query_results(self, query: int) -> tuple[list[str], list[dict]]:
         """The column names and every row of the query's latest results, page by page."""
