@@ -8,7 +8,15 @@ from typing import Protocol, runtime_checkable
 
 import pandas as pd
 
-from aisector.core.schema import COIN_ID, TIMESTAMP, validate_market_frame
+from aisector.core.schema import (
+    COIN_ID,
+    DATE,
+    PROTOCOL,
+    TIMESTAMP,
+    empty_fundamentals_frame,
+    validate_fundamentals_frame,
+    validate_market_frame,
+)
 from aisector.core.sectors import TrackedProtocol
 from connectors.http import HttpClient
 from connectors.payload import history_range, with_lookbacks
@@ -149,6 +157,22 @@ def clip_to_range(
     if end is not None:
         keep &= frame[time] <= end
     return frame[keep].reset_index(drop=True)
+
+
+def activity_frame(
+    pieces: Sequence[pd.DataFrame],
+    source: str,
+    protocols: Sequence[TrackedProtocol],
+    start: pd.Timestamp | None,
+    end: pd.Timestamp | None,
+) -> pd.DataFrame:
+    """One validated fundamentals frame of ``source`` from per-protocol pieces, the protocols'
+    rows with dates in [start, end]; shared by the live activity sources."""
+    if not pieces:
+        return empty_fundamentals_frame()
+    frame = validate_fundamentals_frame(pd.concat(pieces, ignore_index=True), source)
+    keys = [p.key for p in protocols]
+    return clip_to_range(frame, keys, start, end, key=PROTOCOL, time=DATE)
 
 
 class QuoteSource(ABC, CollectableSource):

@@ -1,4 +1,4 @@
-"""HTTP plumbing shared by the live connectors (CoinGecko, GeckoTerminal).
+"""HTTP plumbing shared by the live connectors (CoinGecko, GeckoTerminal, DefiLlama, Dune).
 
 - ``open_session``: one ``requests`` session per upstream; the API key travels as a header (never in
   a URL) and every HTTP error status raises ``requests.HTTPError`` from a response hook, so even a
@@ -269,6 +269,9 @@ def _status_error(
     if status in (401, 403):
         message = f"{where}: the API key is missing, wrong or not valid for this plan ({said})"
         return Unauthorized(redact(message))
+    if status == 402:
+        message = f"{where}: the plan's credits or limits are used up ({said})"
+        return SourceError(redact(message))
     if status == 404:
         return NotFound(redact(f"{where}: not found ({said})"))
     if status >= 500:

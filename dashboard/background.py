@@ -34,7 +34,7 @@ import pandas as pd
 import streamlit as st
 
 from aisector.apps.alerts import RoundAlerts, round_alerts
-from aisector.apps.collector import DEFAULT_BACKFILL_DAYS, collect_spec
+from aisector.apps.collector import DEFAULT_BACKFILL_DAYS, activity_to_collect, collect_spec
 from aisector.apps.keeper import Keeper, holder_name
 from aisector.apps.notify import notify_urls
 from aisector.core.errors import AisectorError
@@ -86,7 +86,7 @@ class BackgroundCollector:
             alerts = self._alerts(book, secrets)
             self.thread = threading.Thread(
                 target=self._run,
-                args=(book, source, alerts),
+                args=(book, source, alerts, secrets),
                 name="aisector-collector",
                 daemon=True,
             )
@@ -111,7 +111,13 @@ class BackgroundCollector:
             self._say(f"alerts off: {error}")
             return None
 
-    def _run(self, book: SectorBook, source: MarketSource, alerts: RoundAlerts | None) -> None:
+    def _run(
+        self,
+        book: SectorBook,
+        source: MarketSource,
+        alerts: RoundAlerts | None,
+        secrets: Mapping[str, Any] | None,
+    ) -> None:
         try:
             with open_store(self.store) as store:
                 self.keeper = Keeper(
@@ -122,6 +128,8 @@ class BackgroundCollector:
                     BACKFILL,
                     self.every,
                     alerts=alerts,
+                    activity=activity_to_collect(self.spec),
+                    secrets=secrets,
                 )
                 self.keeper.run(self.stop, self._say, self._say)
         except AisectorError as error:  # the store cannot be written, say: one line

@@ -170,12 +170,13 @@ def sector_views(
 
 @st.cache_resource(ttl=MARKET_TTL, show_spinner="Loading protocol activity…")
 def protocol_activity(
-    market_source: str, book: SectorBook
+    market_source: str, book: SectorBook, store: str | None = None
 ) -> FundamentalsData | SourceError | ConfigError:
     """Every configured protocol's daily activity from the source that goes with the market
-    that served (``activity_spec``), or why there is none; shared by all sessions, never mutated."""
+    that served (``activity_spec``; ``store``: the history store ``auto`` falls back to), or why
+    there is none; shared by all sessions, never mutated."""
     try:
-        return load_fundamentals(activity_spec(market_source), book, viewer_settings())
+        return load_fundamentals(activity_spec(market_source), book, viewer_settings(), store)
     except (SourceError, ConfigError) as error:
         return error
 
@@ -192,7 +193,7 @@ def protocol_usage(
     """Protocol activity beside the prices of the market that ends at ``as_of`` (ISO text), over
     the selection's window; call it once ``protocol_activity`` has served."""
     data = market_data(source, book, store)
-    activity = protocol_activity(data.source, book)
+    activity = protocol_activity(data.source, book, store)
     if not isinstance(activity, FundamentalsData):
         raise activity
     views = sector_views(source, book, selection, as_of, revision, store)

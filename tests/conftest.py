@@ -3,7 +3,9 @@ use: a fake clock, fresh history stores, the browser tests' server and browser."
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -56,6 +58,21 @@ def members(pairs: dict[str, list[str]]) -> pd.DataFrame:
     )
 
 
+REAL_SAMPLES = Path(__file__).resolve().parents[1].parent / "shared/data/real/api_response_samples"
+
+
+@pytest.fixture(scope="module")
+def samples() -> Path:
+    """The recorded real bodies (../shared/data/real); skipped, saying so, when absent locally,
+    a failure in CI where they must be."""
+    if REAL_SAMPLES.is_dir():
+        return REAL_SAMPLES
+    reason = f"recorded real responses not found at {REAL_SAMPLES}; CI always has them"
+    if os.environ.get("CI"):
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
 @pytest.fixture(autouse=True)
 def no_real_upstream(monkeypatch, tmp_path):
     """No test reaches the internet or the user's own store: live sources point at a closed local
@@ -63,7 +80,14 @@ def no_real_upstream(monkeypatch, tmp_path):
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))
     monkeypatch.setenv("COINGECKO_API_URL", "http://127.0.0.1:9/api/v3/")
     monkeypatch.setenv("GECKOTERMINAL_API_URL", "http://127.0.0.1:9/api/v2/")
-    for key in ("COINGECKO_DEMO_API_KEY", "COINGECKO_PRO_API_KEY", "AISECTOR_STORE"):
+    monkeypatch.setenv("DEFILLAMA_API_URL", "http://127.0.0.1:9")
+    monkeypatch.setenv("DUNE_API_URL", "http://127.0.0.1:9")
+    for key in (
+        "COINGECKO_DEMO_API_KEY",
+        "COINGECKO_PRO_API_KEY",
+        "AISECTOR_STORE",
+        "DUNE_API_KEY",
+    ):
         monkeypatch.delenv(key, raising=False)
 
 

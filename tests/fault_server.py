@@ -36,7 +36,7 @@ import pandas as pd
 
 from tests.live_fakes import fixture, fixture_text
 
-KEY_HEADERS = ("x-cg-demo-api-key", "x-cg-pro-api-key")
+KEY_HEADERS = ("x-cg-demo-api-key", "x-cg-pro-api-key", "x-dune-api-key")
 CHART_PATH = re.compile(r"/coins/(?P<coin>[^/]+)/market_chart/range$")
 DEX_PATHS = {
     "pools": re.compile(r"/networks/[^/]+/tokens/(?P<coin>[^/]+)/pools$"),
@@ -278,6 +278,10 @@ class FaultServer:
             return 200, _candles(int(query["before_timestamp"]), int(query["limit"]))
         return 404, {"error": "coin not found" if route == "chart" else "Incorrect path"}
 
+    def route(self, path: str, _query: Mapping[str, str]) -> tuple[str, str | None]:
+        """(route, coin) of a request; servers shaped like other upstreams override it."""
+        return _route(path)
+
     def _market_rows(self) -> list[dict]:
         if self.rows is not None:
             return self.rows
@@ -331,8 +335,8 @@ def _handler(server: FaultServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             parts = urlsplit(self.path)
-            route, coin = _route(parts.path)
             query = dict(parse_qsl(parts.query))
+            route, coin = server.route(parts.path, query)
             headers = {k.lower(): v for k, v in self.headers.items()}
             masked = {k: "***" if k in KEY_HEADERS else v for k, v in headers.items()}
             log = Request(route, coin, parts.path, query, masked, server._authorized(headers))

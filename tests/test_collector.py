@@ -247,17 +247,20 @@ def test_the_progress_bar_draws_only_on_a_terminal():
 # --- the command line ------------------------------------------------------------------------
 
 
-def test_cli_collect_prints_one_summary_line_and_fills_the_store(
+def test_cli_collect_prints_one_summary_line_each_for_prices_and_activity_and_fills_the_store(
     url, capsys, monkeypatch, tmp_path
 ):
     monkeypatch.delenv("AISECTOR_STORE", raising=False)
     assert main(["collect", "--source", "offline", "--store", url]) == 0
     out = capsys.readouterr().out
-    assert (
-        out == "collected 31 coins from offline – simulated market: 36,387 rows added, 0 requests\n"
+    assert out == (
+        "collected 31 coins from offline – simulated market: 36,387 rows added, 0 requests\n"
+        "collected activity of 4 protocols from offline – simulated activity: 490 rows added\n"
     )
     assert main(["collect", "--source", "offline", "--store", url]) == 0
-    assert ": 0 rows added, 0 requests" in capsys.readouterr().out
+    again = capsys.readouterr().out
+    assert ": 0 rows added, 0 requests" in again
+    assert "simulated activity: 0 rows added" in again
     out_file = tmp_path / "tokens.csv"
     assert main(["export", "tokens", "--store", url, "--out", str(out_file)]) == 0
     provenance = json.loads(out_file.with_suffix(".json").read_text())

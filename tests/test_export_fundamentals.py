@@ -196,7 +196,7 @@ coins = ["uniswap"]
         (["--window", "12h"], "window '12h' is not a whole number of days"),
         (
             ["--source", "coingecko"],
-            "unknown source 'coingecko' for protocol activity; known: auto, offline",
+            "unknown source 'coingecko' for protocol activity; known: auto, defillama, dune, live, offline, store",
         ),
         (["--max-weight", "0.25"], "--max-weight applies to the index exports, not fundamentals"),
         (["--basis", "price"], "--basis applies to the rotation export only, not fundamentals"),

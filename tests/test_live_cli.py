@@ -175,7 +175,12 @@ def test_collect_stores_a_migrated_coin_under_its_new_id_and_the_store_serves_it
     code = main(["collect", "--source", "coingecko", "--backfill", "0", "--store", store])
     streams = capsys.readouterr()
     assert code == 0, streams.err
-    assert streams.err.strip() == f"aisector: warning: no data for 1 coin(s): {ABSENT}"
+    assert streams.err.splitlines() == [
+        f"aisector: warning: no data for 1 coin(s): {ABSENT}",
+        # protocol activity beside the prices: the conftest leaves DefiLlama unreachable
+        "aisector: warning: protocol activity not collected: DefiLlama /summary/fees/"
+        "virtuals-protocol cannot be reached: Connection refused",
+    ]
     asked = upstream.log[-1].query["ids"].split(",")
     assert {"ai16z", "elizaos"} <= set(asked)  # the sectors file's id and its later one
     with open_store(store) as history:

@@ -20,6 +20,7 @@ import pandas as pd
 
 from aisector.core.schema import (
     COIN_ID,
+    DATA_SOURCE,
     DATE,
     FUNDAMENTALS_COLUMNS,
     FUNDAMENTALS_KEY,
@@ -177,6 +178,16 @@ def fundamentals_table(frame: pd.DataFrame, protocols: pd.DataFrame, days: int) 
     table = frame.join(changes, on=[METRIC, DATE, PROTOCOL])
     table.insert(len(FUNDAMENTALS_COLUMNS), SECTOR, table[PROTOCOL].map(sector_of))
     return table.sort_values(list(FUNDAMENTALS_KEY), kind="stable").reset_index(drop=True)
+
+
+def prefer_sources(frame: pd.DataFrame, order: Sequence[str]) -> pd.DataFrame:
+    """One source per (protocol, metric) series: the first of ``order`` that has any row of it
+    (sources not in ``order`` come last). Series are never stitched from two sources, whose
+    methods differ."""
+    rank = frame[DATA_SOURCE].astype(str).map({s: i for i, s in enumerate(order)})
+    rank = rank.fillna(len(order))
+    best = rank.groupby([frame[PROTOCOL], frame[METRIC]], observed=True).transform("min")
+    return frame[rank == best].reset_index(drop=True)
 
 
 def _sector_matrix(protocols: pd.DataFrame) -> pd.DataFrame:

@@ -27,7 +27,7 @@ from aisector.analytics.shares import ALL_SECTORS, SHARE_UNIVERSES
 from aisector.analytics.views import build_views
 from aisector.apps.alert_rules import load_rules
 from aisector.apps.alerts import RoundAlerts, check_and_notify, round_alerts, stored_alert_lines
-from aisector.apps.collector import DEFAULT_BACKFILL_DAYS, collect_spec
+from aisector.apps.collector import DEFAULT_BACKFILL_DAYS, activity_to_collect, collect_spec
 from aisector.apps.exports import export_provenance, write_csv
 from aisector.apps.keeper import Keeper, Stopped, holder_name
 from aisector.apps.notify import NOTIFY_ENV, Delivery, notify_urls
@@ -61,7 +61,9 @@ SOURCE_HELP = (
     "offline market), coingecko, store, offline, or csv:PATH"
 )
 EXPORT_SOURCE_HELP = (
-    f"{SOURCE_HELP}; for {FUNDAMENTALS}: auto (default, for now the offline simulation) or offline"
+    f"{SOURCE_HELP}; for {FUNDAMENTALS}: auto (default: DefiLlama and Dune if they answer, else "
+    "the history store, else the offline simulation), defillama, dune, live (the two), store or "
+    "offline"
 )
 COLLECT_SOURCE_HELP = "auto (default: CoinGecko), coingecko, offline, or csv:PATH"
 MAX_BACKFILL_DAYS = 36_500  # a century; more overflows the timestamps
@@ -313,7 +315,7 @@ def _export_fundamentals(options: argparse.Namespace) -> int:
     if options.max_weight is not None:
         raise ConfigError(f"--max-weight applies to the index exports, not {FUNDAMENTALS}")
     book = load_sectors(options.sectors)
-    data = load_fundamentals(options.source, book)
+    data = load_fundamentals(options.source, book, store=options.store)
     if options.as_of is not None:
         data = replace(data, frame=days_through(data.frame, options.as_of))
         if data.frame.empty:
@@ -364,7 +366,7 @@ def run_report(options: argparse.Namespace) -> int:
         events,
         _report_alerts(data.as_of, options.store),
         options.shares_of,
-        _report_fundamentals(data, book),
+        _report_fundamentals(data, book, options.store),
     )
     if urls and done.created:  # a report already written was announced by the run that wrote it
         outcome = announce_report(Delivery(urls), done.folder, data)
@@ -426,13 +428,15 @@ def _report_alerts(as_of: pd.Timestamp, store: str | None) -> tuple[str, ...]:
         return ()
 
 
-def _report_fundamentals(data: MarketData, book: SectorBook) -> FundamentalsData | None:
+def _report_fundamentals(
+    data: MarketData, book: SectorBook, store: str | None
+) -> FundamentalsData | None:
     """The protocols' activity beside the market (the simulated one beside the offline market);
     none without [protocols] tables, and a source that fails costs the section only."""
     if not book.protocols:
         return None
     try:
-        return load_fundamentals(activity_spec(data.source), book)
+        return load_fundamentals(activity_spec(data.source), book, store=store)
     except SourceError as error:
         print(f"aisector: warning: fundamentals left out: {redact(str(error))}", file=sys.stderr)
         return None
@@ -447,12 +451,13 @@ def _check_as_of(as_of: pd.Timestamp | None, first: pd.Timestamp) -> None:
 
 def run_collect(options: argparse.Namespace) -> int:
     book = load_sectors(options.sectors)
-    source = with_dex_fallback(open_source(collect_spec(options.source)), book)
+    spec = collect_spec(options.source)
+    source = with_dex_fallback(open_source(spec), book)
     backfill = pd.Timedelta(days=options.backfill)
     with open_store(options.store) as store:
         if options.every is not None:
             alerts = round_alerts(options.rules, book, notify_urls(options.notify))
-            return _collect_every(store, source, book, backfill, options.every, alerts)
+            return _collect_every(store, source, book, backfill, options.every, alerts, spec)
         keeper = Keeper(
             store,
             source,
@@ -461,6 +466,7 @@ def run_collect(options: argparse.Namespace) -> int:
             backfill,
             coins_per_write=None,  # cron's chunks stay shared between coins
             progress=Progress("collect"),
+            activity=activity_to_collect(spec),
         )
         try:
             done = keeper.round()
@@ -469,9 +475,11 @@ def run_collect(options: argparse.Namespace) -> int:
     if done.done is None:
         print(redact(f"{done.line_of_lease()}; nothing collected"))
         return 0
-    for warning in done.done.warnings():
+    for warning in done.warnings():
         print(f"aisector: warning: {redact(warning)}", file=sys.stderr)
     print(redact(done.done.line()))
+    if done.activity is not None:
+        print(redact(done.activity.line()))
     return 0
 
 
@@ -482,11 +490,13 @@ def _collect_every(
     backfill: pd.Timedelta,
     every: pd.Timedelta,
     alerts: RoundAlerts | None,
+    spec: str,
 ) -> int:
     """``collect --every``: rounds until SIGTERM or Ctrl-C, one line each (and one per alert
     sent, when notification targets are configured); exit 0 when stopped."""
     holder = holder_name("aisector collect --every")
-    keeper = Keeper(store, source, book, holder, backfill, every, alerts=alerts)
+    activity = activity_to_collect(spec)
+    keeper = Keeper(store, source, book, holder, backfill, every, alerts=alerts, activity=activity)
     stop = threading.Event()
 
     def stopping(_signal: int, _frame: object) -> None:

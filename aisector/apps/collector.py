@@ -29,13 +29,18 @@ from aisector.apps.backfill import Chunk, Interval, backfill_plan, is_covered
 from aisector.apps.progress import Progress
 from aisector.core.errors import ConfigError
 from aisector.core.schema import COIN_ID, TIMESTAMP
-from aisector.core.sectors import Alias
+from aisector.core.sectors import Alias, SectorBook
+from aisector.sources.fundamentals import LIVE, OFFLINE, load_fundamentals
 from aisector.sources.market_data import AUTO, AUTO_CANDIDATES
+from aisector.sources.registry import Secrets
 from aisector.store import Fetched, HistoryStore, Origin
 from connectors.base import CollectableSource, MarketSource, collectable
 
 DEFAULT_BACKFILL_DAYS = 90
 STORE_SOURCE = "store"
+# a collect's market source -> the protocol activity collected beside it (simulated with
+# simulated, live with live; a CSV file has none)
+ACTIVITY_FOR = {"offline": OFFLINE, "coingecko": LIVE}
 
 
 @dataclass(frozen=True)
@@ -66,6 +71,37 @@ class Collected:
             ("no history found upstream (asked again next run) for", self.no_history),
         ]
         return [f"{words} {len(c)} coin(s): {', '.join(c)}" for words, c in said if c]
+
+
+@dataclass(frozen=True)
+class ActivityCollected:
+    """What one collect of protocol activity did, for its one-line summary."""
+
+    label: str
+    protocols: int  # protocols with rows
+    rows_added: int
+    warnings: tuple[str, ...] = ()
+
+    def line(self) -> str:
+        added = f"{self.rows_added:,} rows added"
+        return f"collected activity of {self.protocols} protocols from {self.label}: {added}"
+
+
+def activity_to_collect(spec: str) -> str | None:
+    """The protocol activity source collected beside the market source ``spec`` (as
+    ``collect_spec`` resolved it), or None."""
+    return ACTIVITY_FOR.get(spec.strip().lower())
+
+
+def collect_activity(
+    store: HistoryStore, spec: str, book: SectorBook, secrets: Secrets = None
+) -> ActivityCollected:
+    """Every configured protocol's daily activity from ``spec`` into the store, in one
+    transaction (an upsert: days already held are refreshed, never duplicated)."""
+    data = load_fundamentals(spec, book, secrets, probe_first=True)
+    added = store.write_activity(data.frame)
+    protocols = data.frame["protocol"].nunique()
+    return ActivityCollected(data.label, protocols, added, data.warnings)
 
 
 def collect_spec(spec: str) -> str:

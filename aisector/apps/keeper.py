@@ -20,16 +20,17 @@ import re
 import socket
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from aisector.apps.backfill import gaps
-from aisector.apps.collector import Collected, collect
+from aisector.apps.collector import ActivityCollected, Collected, collect, collect_activity
 from aisector.apps.progress import Progress
 from aisector.core.errors import AisectorError
 from aisector.core.sectors import SectorBook
+from aisector.sources.registry import Secrets
 from aisector.store import HistoryStore, open_existing
 from aisector.store.lease import COLLECTOR, Lease
 from connectors.base import MarketSource
@@ -42,6 +43,7 @@ LEASE_ROUNDS = 3  # a lease outlives this many rounds unrenewed before another m
 MIN_LEASE = pd.Timedelta(minutes=2)  # ...and never less: a slow chunk must not lose it
 COVERED_SLACK = pd.Timedelta(hours=2)  # the newest hours are the snapshots' job, not backfill's
 HOURLY = pd.Timedelta(hours=1)
+ACTIVITY_EVERY = pd.Timedelta(hours=1)  # protocol activity is daily: hourly rounds keep it fresh
 _HOLDER = re.compile(r" (?P<host>[^ ]+):(?P<pid>\d+)$")
 
 Clock = Callable[[], pd.Timestamp]
@@ -77,13 +79,24 @@ class Round:
     at: pd.Timestamp
     done: Collected | None = None
     lease: Lease | None = None
+    activity: ActivityCollected | None = None  # protocol activity, when collected this round
+    activity_failure: str | None = None  # why it was not, when it failed
 
     def line(self) -> str:
         """One line per round, for logs: the time, then what was collected or who collects."""
         at = f"{self.at:%Y-%m-%d %H:%M:%S} UTC"
         if self.done is not None:
-            return f"{at} {self.done.line()}"
+            activity = f"; {self.activity.line()}" if self.activity is not None else ""
+            return f"{at} {self.done.line()}{activity}"
         return f"{at} {self.line_of_lease()}; only reading"
+
+    def warnings(self) -> list[str]:
+        """What the user must hear, one line each: coins without data, then protocol activity
+        that failed or came with notes (a failure there never fails the round)."""
+        said = self.done.warnings() if self.done is not None else []
+        said += list(self.activity.warnings) if self.activity is not None else []
+        failure = self.activity_failure
+        return said + ([f"protocol activity not collected: {failure}"] if failure else [])
 
     def line_of_lease(self) -> str:
         """Who holds the lease, when this round found it held."""
@@ -153,6 +166,9 @@ class Keeper:
     clock: Clock = now_utc
     progress: Progress | None = None
     alerts: RoundAlerts | None = None  # checked after each round that collected, when configured
+    activity: str | None = None  # protocol activity source collected beside (``activity_to_collect``)
+    secrets: Secrets = None  # Streamlit's, backing up the environment for keys
+    activity_due: pd.Timestamp | None = field(default=None, init=False)  # next activity collect
 
     def round(self, stop: threading.Event | None = None) -> Round:
         """One round: take or renew the lease, then collect; or report who holds it."""
@@ -174,7 +190,21 @@ class Keeper:
             self.book.aliases(),
             self.coins_per_write,
         )
-        return Round(now, done=done)
+        return Round(now, done, **self._activity_round(now))
+
+    def _activity_round(self, now: pd.Timestamp) -> dict[str, object]:
+        """Protocol activity into the store when due (at most every ``ACTIVITY_EVERY``); a
+        failure is kept for one warning line and retried next round."""
+        if self.activity is None or not self.book.protocols:
+            return {}
+        if self.activity_due is not None and now < self.activity_due:
+            return {}
+        try:
+            done = collect_activity(self.store, self.activity, self.book, self.secrets)
+        except AisectorError as error:
+            return {"activity_failure": str(error)}
+        self.activity_due = now + ACTIVITY_EVERY
+        return {"activity": done}
 
     def run(
         self,
@@ -193,7 +223,7 @@ class Keeper:
                 try:
                     done = self.round(stop)
                     report(done.line())
-                    for line in done.done.warnings() if done.done else ():
+                    for line in done.warnings():
                         warn(line)
                     if done.done is not None:
                         self._check_alerts(report, warn)

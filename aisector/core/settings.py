@@ -66,6 +66,22 @@ SETTINGS: tuple[Setting, ...] = (
         "DEX pools with less USD liquidity are ignored as spam; unset: 10000.",
     ),
     Setting(
+        "DEFILLAMA_API_URL",
+        None,
+        "DefiLlama base URL, for protocol fees, revenue and volume (keyless); unset: https://api.llama.fi.",
+    ),
+    Setting(
+        "DUNE_API_URL",
+        None,
+        "Dune base URL, for the saved queries of `[protocols.<id>]` tables; unset: https://api.dune.com.",
+    ),
+    Setting(
+        "DUNE_API_KEY",
+        None,
+        "Dune API key; without it, Dune queries are not read (never printed).",
+        secret=True,
+    ),
+    Setting(
         "AISECTOR_STORE",
         None,
         "History store URL, as `--store`: `sqlite:///PATH` or `postgresql://USER@HOST/DB`; "

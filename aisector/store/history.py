@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from aisector.core.errors import BadPayload, StoreError
 from aisector.core.schema import SOURCE, TIMESTAMP, empty_market_frame, validate_market_frame
-from aisector.store import alerts, lease, schema
+from aisector.store import activity, alerts, lease, schema
 from aisector.store.alerts import Claim, Claimed
 from aisector.store.engine import create_engine, read_transaction, sqlite_file, store_errors
 from aisector.store.engine import write_transaction as writing
@@ -173,6 +173,23 @@ class HistoryStore:
         """The newest alerts, newest first (see ``aisector.store.alerts.RECENT_COLUMNS``)."""
         with store_errors(self._url), read_transaction(self._engine) as connection:
             return alerts.recent(connection, limit)
+
+    def write_activity(self, frame: pd.DataFrame) -> int:
+        """Upsert daily protocol activity (a fundamentals frame) in one transaction; rows added."""
+        with store_errors(self._url), writing(self._engine) as connection:
+            return activity.write(connection, frame)
+
+    def read_activity(
+        self, protocols: Sequence[str], sources: Sequence[str] | None = None
+    ) -> pd.DataFrame:
+        """The stored activity of ``protocols`` (of ``sources`` only, when given)."""
+        with store_errors(self._url), read_transaction(self._engine) as connection:
+            return activity.read(connection, protocols, sources)
+
+    def activity_sources(self) -> tuple[str, ...]:
+        """The sources the store holds protocol activity of."""
+        with store_errors(self._url), read_transaction(self._engine) as connection:
+            return activity.sources(connection)
 
     def migrate(self) -> int:
         """Create or upgrade the schema in place, under the write lock; returns the version."""

@@ -125,9 +125,33 @@ def _add_alerts_v3(connection: sa.Connection) -> None:
     metadata.create_all(connection, tables=[alerts, alert_marks])
 
 
+# Daily protocol activity (fundamentals), keyed by (source, protocol, day, metric): each source's
+# values side by side, so a read can prefer one source per protocol and metric.
+activity = sa.Table(
+    "aisector_activity",
+    metadata,
+    sa.Column("source", KEY_TEXT, primary_key=True),
+    sa.Column("protocol", KEY_TEXT, primary_key=True),
+    sa.Column("day_ms", sa.BigInteger, primary_key=True),
+    sa.Column("metric", KEY_TEXT, primary_key=True),
+    sa.Column("value", sa.Double, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+
+def _add_activity_v4(connection: sa.Connection) -> None:
+    """Version 4: daily protocol activity (fees, revenue, volume) per source."""
+    metadata.create_all(connection, tables=[activity])
+
+
 # MIGRATIONS[n] takes a store from version n to n + 1; a new store runs them all from 0.
 # A step's number is its position: new steps go at the end, each creating only its own tables.
-MIGRATIONS: list[Callable[[sa.Connection], None]] = [_create_v1, _add_leases_v2, _add_alerts_v3]
+MIGRATIONS: list[Callable[[sa.Connection], None]] = [
+    _create_v1,
+    _add_leases_v2,
+    _add_alerts_v3,
+    _add_activity_v4,
+]
 
 
 def schema_version() -> int:

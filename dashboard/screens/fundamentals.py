@@ -26,7 +26,7 @@ page = context.current()
 book, data = page.sectors_file, page.data
 
 st.title("Protocol fundamentals")
-activity = cache.protocol_activity(data.source, book)
+activity = cache.protocol_activity(data.source, book, page.launch.store)
 if isinstance(activity, AisectorError):  # e.g. no [protocols.<id>] tables in the sectors file
     st.info(f"No protocol activity to show: {markdown_text(redact(str(activity)))}")
     st.stop()
