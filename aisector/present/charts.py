@@ -88,9 +88,9 @@ def index_chart(
     start = rows[TIMESTAMP].min()
     title = f"Sector index · {method_label(method)}"
     subtitle = f"Base 100 at {start:%Y-%m-%d %H:%M} UTC"
-    y_axis = _axis("Index level (base 100)")
-    layout = _fixed_margins(_layout(title, _time_axis(), y_axis, "x unified", style, subtitle))
-    lines, notes = _event_marks(events, rows[TIMESTAMP], style)
+    y_axis = titled_axis("Index level (base 100)")
+    layout = fixed_margins(chart_layout(title, _time_axis(), y_axis, "x unified", style, subtitle))
+    lines, notes = event_marks(events, rows[TIMESTAMP], style)
     layout |= {"shapes": [_base_line(), *lines], "annotations": notes}
     return go.Figure(data=traces, layout=layout)
 
@@ -121,9 +121,9 @@ def share_chart(
         )
         for sector, series in rotation.groupby(SECTOR, sort=False)
     ]
-    y_axis = _axis(share_of) | {"tickformat": ".0%", "range": [0, 1]}
-    layout = _fixed_margins(_layout(title, _time_axis(), y_axis, "x unified", style))
-    lines, notes = _event_marks(events, rotation[TIMESTAMP], style)
+    y_axis = titled_axis(share_of) | {"tickformat": ".0%", "range": [0, 1]}
+    layout = fixed_margins(chart_layout(title, _time_axis(), y_axis, "x unified", style))
+    lines, notes = event_marks(events, rotation[TIMESTAMP], style)
     layout |= {"shapes": lines, "annotations": notes}
     return go.Figure(data=traces, layout=layout)
 
@@ -142,9 +142,9 @@ def rotation_graph(
         for sector, series in points.groupby(SECTOR, sort=False)
     ]
     reach = _centre_reach(points)
-    x_axis = _axis(ratio_title)
-    y_axis = _axis("RS-momentum (100 = RS-ratio changing as usual)")
-    layout = _layout(title, x_axis, y_axis, "closest", style)
+    x_axis = titled_axis(ratio_title)
+    y_axis = titled_axis("RS-momentum (100 = RS-ratio changing as usual)")
+    layout = chart_layout(title, x_axis, y_axis, "closest", style)
     layout["xaxis"] |= {"range": [CENTRE - reach, CENTRE + reach]}
     layout["yaxis"] |= {"range": [CENTRE - reach, CENTRE + reach]}
     layout |= {"shapes": _centre_lines(), "annotations": _quadrant_labels(style), "height": 560}
@@ -247,7 +247,7 @@ def event_key(events: Sequence[Event], times: pd.Series) -> str:
     return "Events: " + " · ".join(keys) if keys else ""
 
 
-def _event_marks(
+def event_marks(
     events: Sequence[Event], times: pd.Series, style: ChartStyle, above: bool = False
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Dashed vertical lines, each topped by its number (``event_key`` says what it stands for;
@@ -321,12 +321,12 @@ def share_steps_heatmap(
         ygap=1,
         hoverongaps=False,
     )
-    x_axis = _axis("") | {"showgrid": False, "hoverformat": "%d %b", "tickformat": "%d %b"}
-    y_axis = _axis("") | {"autorange": "reversed", "showgrid": False}
+    x_axis = titled_axis("") | {"showgrid": False, "hoverformat": "%d %b", "tickformat": "%d %b"}
+    y_axis = titled_axis("") | {"autorange": "reversed", "showgrid": False}
     subtitle = "Change in share points of each UTC day's volume vs the day before"
-    layout = _layout(title, x_axis, y_axis, "closest", style, subtitle)
+    layout = chart_layout(title, x_axis, y_axis, "closest", style, subtitle)
     centres = pd.Series(days + pd.Timedelta(hours=12))
-    lines, notes = _event_marks(events, centres, style, above=True)
+    lines, notes = event_marks(events, centres, style, above=True)
     rows = max((n["yshift"] // EVENT_ROW_PX + 1 for n in notes), default=0)
     layout |= {
         "shapes": lines,
@@ -373,9 +373,9 @@ def contributions_chart(
     )
     if left_out:
         subtitle += f" · {left_out} member(s) without a price or cap at the start left out"
-    y_axis = _axis(f"Contribution to the {window} return") | {"tickformat": ".0%"}
+    y_axis = titled_axis(f"Contribution to the {window} return") | {"tickformat": ".0%"}
     title = f"{chart_text(sector_label)}: contributions · {window}"
-    layout = _layout(title, _axis(""), y_axis, "closest", style, subtitle)
+    layout = chart_layout(title, titled_axis(""), y_axis, "closest", style, subtitle)
     layout |= {"showlegend": False}
     return go.Figure(data=[waterfall], layout=layout)
 
@@ -406,12 +406,12 @@ def movers_chart(
         )
         for sector in [*(s for s in labels if s in present), *sorted(present - set(labels))]
     ]
-    x_axis = _axis(f"Price change over {window}") | {
+    x_axis = titled_axis(f"Price change over {window}") | {
         "tickformat": ".0%",
         "range": _padded_range(ranked[CHANGE]),
     }
-    y_axis = _axis("Token") | {"categoryorder": "array", "categoryarray": list(symbols)}
-    layout = _layout(f"Top movers · {window}", x_axis, y_axis, "closest", style)
+    y_axis = titled_axis("Token") | {"categoryorder": "array", "categoryarray": list(symbols)}
+    layout = chart_layout(f"Top movers · {window}", x_axis, y_axis, "closest", style)
     layout |= {"bargap": 0.25, "height": max(HEIGHT, BAR_HEIGHT * len(ranked) + 140)}
     return go.Figure(data=traces, layout=layout)
 
@@ -434,9 +434,9 @@ def cap_change_chart(
         cliponaxis=False,
         hovertemplate="%{x}: %{y:$,.0f}<extra></extra>",
     )
-    y_axis = _axis("Market-cap change (USD)") | {"tickformat": "$.2s"}
+    y_axis = titled_axis("Market-cap change (USD)") | {"tickformat": "$.2s"}
     title = f"Market-cap change by sector · {window}"
-    layout = _layout(title, _axis("Sector"), y_axis, "closest", style)
+    layout = chart_layout(title, titled_axis("Sector"), y_axis, "closest", style)
     layout |= {"showlegend": False}
     return go.Figure(data=[bar], layout=layout)
 
@@ -475,7 +475,7 @@ def flow_sankey(
     )
     title = "Flow of 24h-volume share (estimate)"
     subtitle = f"{window} · from losing to gaining sectors, pro rata"
-    layout = _layout(title, _axis(""), _axis(""), "closest", style, subtitle)
+    layout = chart_layout(title, titled_axis(""), titled_axis(""), "closest", style, subtitle)
     return go.Figure(data=[sankey], layout=layout)
 
 
@@ -512,7 +512,7 @@ def token_treemap(
         },
         texttemplate="%{label}",
     )
-    layout = _layout("Tokens by market cap", {}, {}, "closest", style, f"Colour = {window} move")
+    layout = chart_layout("Tokens by market cap", {}, {}, "closest", style, f"Colour = {window} move")
     layout |= {"height": 520}
     return go.Figure(data=[treemap], layout=layout)
 
@@ -547,10 +547,10 @@ def correlation_heatmap(
         texttemplate="%{z:.2f}",
         hovertemplate="%{y} × %{x}: %{z:.3f}<extra></extra>",
     )
-    y_axis = _axis("") | {"autorange": "reversed", "showgrid": False}
-    x_axis = _axis("") | {"showgrid": False}
+    y_axis = titled_axis("") | {"autorange": "reversed", "showgrid": False}
+    x_axis = titled_axis("") | {"showgrid": False}
     subtitle = "Of the cap-weighted index returns, step by step"
-    layout = _layout(f"Sector correlation · {window}", x_axis, y_axis, "closest", style, subtitle)
+    layout = chart_layout(f"Sector correlation · {window}", x_axis, y_axis, "closest", style, subtitle)
     return go.Figure(data=[heatmap], layout=layout)
 
 
@@ -581,7 +581,7 @@ def _padded_range(values: pd.Series, pad: float = 0.3) -> list[float]:
     return [low - pad * span * (low < 0), high + pad * span * (high > 0)]
 
 
-def _layout(
+def chart_layout(
     title: str,
     x_axis: dict[str, Any],
     y_axis: dict[str, Any],
@@ -618,15 +618,15 @@ def _layout(
         "hoverlabel": {"font": {"family": style.font}},
         "paper_bgcolor": "rgba(0,0,0,0)",
         "plot_bgcolor": "rgba(0,0,0,0)",
-        "xaxis": _painted(x_axis, style),
-        "yaxis": _painted(y_axis, style),
+        "xaxis": painted_axis(x_axis, style),
+        "yaxis": painted_axis(y_axis, style),
     }
 
 
 TIME_CHART_MARGIN = {"l": 72, "r": 16, "t": 76, "b": 112}
 
 
-def _fixed_margins(layout: dict[str, Any]) -> dict[str, Any]:
+def fixed_margins(layout: dict[str, Any]) -> dict[str, Any]:
     """The layout with fixed margins instead of automatic ones, for the charts every rerun
     redraws: each automatic margin makes plotly draw the chart again until the margins settle,
     which doubled the rerun in the browser. Room for the title and subtitle on top, the tick
@@ -639,7 +639,7 @@ def _fixed_margins(layout: dict[str, Any]) -> dict[str, Any]:
     return layout | axes | {"title": title, "margin": TIME_CHART_MARGIN}
 
 
-def _axis(title: str) -> dict[str, Any]:
+def titled_axis(title: str) -> dict[str, Any]:
     """A titled axis with a grid, no lines or ticks, and some room around the tick labels."""
     return {
         "title": {"text": title, "font": {"size": 13}, "standoff": 12},
@@ -653,7 +653,7 @@ def _axis(title: str) -> dict[str, Any]:
     }
 
 
-def _painted(axis: dict[str, Any], style: ChartStyle) -> dict[str, Any]:
+def painted_axis(axis: dict[str, Any], style: ChartStyle) -> dict[str, Any]:
     """The axis with the style's grid colour and muted title and tick labels (none without axes)."""
     if not axis:
         return axis
@@ -664,7 +664,7 @@ def _painted(axis: dict[str, Any], style: ChartStyle) -> dict[str, Any]:
 
 def _time_axis() -> dict[str, Any]:
     """An x axis of UTC times that shows the exact hour on hover."""
-    return _axis(TIME_AXIS) | {"hoverformat": UTC_HOVER}
+    return titled_axis(TIME_AXIS) | {"hoverformat": UTC_HOVER}
 
 
 def _base_line() -> dict[str, Any]:

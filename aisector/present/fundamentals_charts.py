@@ -22,11 +22,11 @@ from aisector.present import theme
 from aisector.present.charts import (
     PAPER,
     ChartStyle,
-    _axis,
-    _event_marks,
-    _fixed_margins,
-    _layout,
-    _painted,
+    chart_layout,
+    event_marks,
+    fixed_margins,
+    painted_axis,
+    titled_axis,
 )
 from aisector.present.formatting import MISSING
 from aisector.present.labels import chart_text
@@ -89,11 +89,11 @@ def protocol_activity_chart(
     traces: list[go.BaseTraceType] = []
     # Automatic margins, unlike the other time charts: a phone wraps this legend into rows.
     title = f"{chart_text(label)}: usage beside {chart_text(token)}"
-    layout = _layout(title, _time_x(), {}, "x unified", style)
+    layout = chart_layout(title, _time_x(), {}, "x unified", style)
     for number, (metrics, domain) in enumerate(zip(panels, domains, strict=True), start=1):
         axis = "y" if number == 1 else f"y{number}"
         traces += [_activity_trace(rows, m, axis) for m in metrics if m != PRICE]
-        layout[_axis_key(axis)] = _painted(_axis(_panel_title(metrics)), style) | {
+        layout[_axis_key(axis)] = painted_axis(titled_axis(_panel_title(metrics)), style) | {
             "domain": domain,
             "anchor": "x",
             "tickformat": USD_TICKS,
@@ -101,14 +101,14 @@ def protocol_activity_chart(
     price_axis = f"y{len(panels)}"
     cap_axis = f"y{len(panels) + 1}"
     traces += _token_traces(rows, token, price_axis, cap_axis)
-    layout[_axis_key(cap_axis)] = _painted(_axis("Market cap"), style) | {
+    layout[_axis_key(cap_axis)] = painted_axis(titled_axis("Market cap"), style) | {
         "overlaying": price_axis,
         "side": "right",
         "showgrid": False,
         "tickformat": USD_TICKS,
     }
     layout["xaxis"] |= {"anchor": price_axis}
-    lines, notes = _event_marks(events, rows[DATE], style)
+    lines, notes = event_marks(events, rows[DATE], style)
     layout |= {
         "shapes": lines,
         "annotations": notes,
@@ -139,11 +139,11 @@ def cap_to_revenue_chart(
         for protocol, rows in days.groupby(PROTOCOL, sort=False)
         if rows[CAP_TO_REVENUE].notna().any()
     ]
-    y_axis = _axis("Market cap / annualised revenue (×)") | {"type": "log", "dtick": 1}
+    y_axis = titled_axis("Market cap / annualised revenue (×)") | {"type": "log", "dtick": 1}
     subtitle = "Log scale; lower is cheaper"  # the formula is in the caption below
     title = "Market cap to annualised revenue"
-    layout = _fixed_margins(_layout(title, _time_x(), y_axis, "x unified", style, subtitle))
-    lines, notes = _event_marks(events, days[DATE], style)
+    layout = fixed_margins(chart_layout(title, _time_x(), y_axis, "x unified", style, subtitle))
+    lines, notes = event_marks(events, days[DATE], style)
     layout |= {"shapes": lines, "annotations": notes}
     return go.Figure(data=traces, layout=layout)
 
@@ -198,7 +198,7 @@ def _panel_title(metrics: Sequence[str]) -> str:
 
 def _time_x() -> dict[str, Any]:
     """Daily values: the hover names the UTC day (no axis title: a phone has no room for it)."""
-    return _axis("") | {"hoverformat": DAY_HOVER}
+    return titled_axis("") | {"hoverformat": DAY_HOVER}
 
 
 def _axis_key(axis: str) -> str:
