@@ -23,15 +23,13 @@ from aisector.analytics.tables import (
     VOLUME_SHARE_CHANGE,
     by_window,
 )
-from aisector.analytics.usage import CAP_TO_REVENUE, REVENUE_SHARE, change_column
+from aisector.analytics.usage import CAP_TO_REVENUE, REVENUE_SHARE
 from aisector.core.periods import WINDOWS
 from aisector.core.schema import (
     COIN_ID,
-    FEES,
     MARKET_CAP,
     PRICE,
     PROTOCOL,
-    REVENUE,
     SECTOR,
     SYMBOL,
     VOLUME,
@@ -45,7 +43,14 @@ from aisector.present.formatting import (
     usd_compact,
     usd_price,
 )
-from aisector.present.labels import markdown_text, method_label, sector_names
+from aisector.present.labels import (
+    ACTIVITY_CHANGES,
+    PROTOCOL_FIGURES,
+    markdown_text,
+    method_label,
+    sector_names,
+    with_protocol_names,
+)
 from aisector.present.missing import missing_notes
 
 if TYPE_CHECKING:  # pandas imports the Styler (and jinja2) only when a page asks for one
@@ -151,33 +156,18 @@ def protocols_table(
 ) -> pd.DataFrame:
     """One row per protocol (``usage.protocol_window``): activity changes over the window, market
     cap / annualised revenue, share of the sector's revenue."""
-    changes = {change_column(m): f"{m.capitalize()} change" for m in (REVENUE, FEES, VOLUME)}
-    names = {
-        PROTOCOL: "Protocol",
-        SECTOR: "Sector",
-        **changes,
-        CAP_TO_REVENUE: "Cap / annualised revenue",
-        REVENUE_SHARE: "Revenue share in sector",
-    }
-    formats: dict[str, Callable[[float], str]] = dict.fromkeys(changes, colored_percent)
+    formats: dict[str, Callable[[float], str]] = dict.fromkeys(ACTIVITY_CHANGES, colored_percent)
     formats |= {CAP_TO_REVENUE: multiple, REVENUE_SHARE: percent}
-    named = protocols.assign(
-        **{
-            PROTOCOL: protocols[PROTOCOL].map(lambda key: labels.get(key, key)),
-            SECTOR: protocols[SECTOR].map(lambda key: sector_labels.get(key, key)),
-        }
-    )
-    return _as_text(named, names, formats)
+    names = {PROTOCOL: "Protocol", SECTOR: "Sector", **PROTOCOL_FIGURES}
+    return _as_text(with_protocol_names(protocols, labels, sector_labels), names, formats)
 
 
 def protocols_table_notes(protocols: pd.DataFrame, labels: Mapping[str, str]) -> list[str]:
     """One line per empty figure of the protocols table: which protocol, which figure, and why."""
-    figures = {change_column(m): f"{m.capitalize()} change" for m in (REVENUE, FEES, VOLUME)}
-    figures |= {CAP_TO_REVENUE: "Cap / annualised revenue", REVENUE_SHARE: "Revenue share"}
     return [
         f"{markdown_text(labels.get(row[PROTOCOL], row[PROTOCOL]))} · {note}"
         for _, row in protocols.iterrows()
-        for note in missing_notes(row, figures)
+        for note in missing_notes(row, PROTOCOL_FIGURES)
     ]
 
 

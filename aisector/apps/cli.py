@@ -570,10 +570,6 @@ def run_dashboard(options: argparse.Namespace) -> NoReturn:
     os.execve(sys.executable, command, environ)
 
 
-def _now() -> pd.Timestamp:
-    return pd.Timestamp.now(tz="UTC")
-
-
 def streamlit_config() -> str:
     """The dashboard's Streamlit settings (no tracebacks in the browser, no usage
     statistics), shipped inside the ``dashboard`` package so that a plain install has them."""

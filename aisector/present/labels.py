@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import html
 import re
+from collections.abc import Mapping
+
+import pandas as pd
 
 from aisector.analytics.index import (
     CAP_WEIGHTED,
@@ -12,6 +15,8 @@ from aisector.analytics.index import (
     EQUAL_WEIGHTED,
     VOLUME_WEIGHTED,
 )
+from aisector.analytics.usage import CAP_TO_REVENUE, REVENUE_SHARE, change_column
+from aisector.core.schema import FEES, PROTOCOL, REVENUE, SECTOR, VOLUME
 from aisector.present.summary import escape_markdown
 
 METHOD_LABELS = {
@@ -20,6 +25,27 @@ METHOD_LABELS = {
     EQUAL_WEIGHTED: "Equal-weighted",
     VOLUME_WEIGHTED: "Volume-weighted",
 }
+
+# The protocols table's figures (``usage.protocol_window``), as the page and the report title them
+ACTIVITY_CHANGES = {change_column(m): f"{m.capitalize()} change" for m in (REVENUE, FEES, VOLUME)}
+PROTOCOL_FIGURES = {
+    **ACTIVITY_CHANGES,
+    CAP_TO_REVENUE: "Cap / annualised revenue",
+    REVENUE_SHARE: "Revenue share in sector",
+}
+
+
+def with_protocol_names(
+    protocols: pd.DataFrame, labels: Mapping[str, str], sector_labels: Mapping[str, str]
+) -> pd.DataFrame:
+    """The protocols table with each protocol's and sector's label in place of its key."""
+    return protocols.assign(
+        **{
+            PROTOCOL: protocols[PROTOCOL].map(lambda key: labels.get(key, key)),
+            SECTOR: protocols[SECTOR].map(lambda key: sector_labels.get(key, key)),
+        }
+    )
+
 
 # What Streamlit's Markdown reads beyond CommonMark: ":red[...]" directives and ":icons:",
 # "$math$", entities and headings.

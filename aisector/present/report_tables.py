@@ -18,9 +18,9 @@ from aisector.analytics.index import METHODS
 from aisector.analytics.sector_stats import COUNTED, MARKET_CAP_CHANGE, MEMBERS, return_column
 from aisector.analytics.shares import VOLUME_SHARE
 from aisector.analytics.tables import LABEL, SECTORS, TURNOVER
-from aisector.analytics.usage import CAP_TO_REVENUE, REVENUE_SHARE, change_column
+from aisector.analytics.usage import CAP_TO_REVENUE, REVENUE_SHARE
 from aisector.core.periods import WINDOWS
-from aisector.core.schema import FEES, MARKET_CAP, PRICE, PROTOCOL, REVENUE, SECTOR, SYMBOL, VOLUME
+from aisector.core.schema import MARKET_CAP, PRICE, PROTOCOL, SECTOR, SYMBOL, VOLUME
 from aisector.present.formatting import (
     MISSING,
     multiple,
@@ -29,7 +29,13 @@ from aisector.present.formatting import (
     usd_compact,
     usd_price,
 )
-from aisector.present.labels import method_label, sector_names
+from aisector.present.labels import (
+    ACTIVITY_CHANGES,
+    PROTOCOL_FIGURES,
+    method_label,
+    sector_names,
+    with_protocol_names,
+)
 from aisector.present.missing import missing_reason
 from aisector.present.summary import token_name
 
@@ -112,30 +118,17 @@ def protocols_table(
 ) -> Table:
     """One row per protocol (``usage.protocol_window``): its activity's change over the window,
     market cap / annualised revenue and its share of the sector's revenue."""
-    changes = [
-        Column(
-            change_column(m),
-            f"{m.capitalize()} change",
-            signed_percent,
-            signed=True,
-            explained=True,
-        )
-        for m in (REVENUE, FEES, VOLUME)
-    ]
+    formats: dict[str, Callable[[float], str]] = dict.fromkeys(ACTIVITY_CHANGES, signed_percent)
+    formats |= {CAP_TO_REVENUE: multiple, REVENUE_SHARE: percent}
     columns = [
         Column(PROTOCOL, "Protocol", numeric=False),
         Column(SECTOR, "Sector", numeric=False),
-        *changes,
-        Column(CAP_TO_REVENUE, "Cap / annualised revenue", multiple, explained=True),
-        Column(REVENUE_SHARE, "Revenue share in sector", percent, explained=True),
+        *(
+            Column(key, title, formats[key], signed=key in ACTIVITY_CHANGES, explained=True)
+            for key, title in PROTOCOL_FIGURES.items()
+        ),
     ]
-    named = protocols.assign(
-        **{
-            PROTOCOL: protocols[PROTOCOL].map(lambda key: labels.get(key, key)),
-            SECTOR: protocols[SECTOR].map(lambda key: sector_labels.get(key, key)),
-        }
-    )
-    return text_table(named, columns)
+    return text_table(with_protocol_names(protocols, labels, sector_labels), columns)
 
 
 def text_table(table: pd.DataFrame, columns: Sequence[Column]) -> Table:
