@@ -32,7 +32,7 @@ from aisector.core.errors import ConfigError, SourceError, StoreError
 from aisector.core.events import Event, chart_events
 from aisector.core.periods import window_days
 from aisector.core.sectors import SectorBook, load_sectors
-from aisector.sources.fundamentals import activity_spec, load_fundamentals
+from aisector.sources.fundamentals import activity_candidates, load_first_fundamentals
 from aisector.sources.live_history import stored_history
 from aisector.sources.market_data import HISTORY_SOURCES, load_market_view, with_history
 from aisector.store.location import store_url
@@ -173,10 +173,11 @@ def protocol_activity(
     market_source: str, book: SectorBook, store: str | None = None
 ) -> FundamentalsData | SourceError | ConfigError:
     """Every configured protocol's daily activity from the source that goes with the market
-    that served (``activity_spec``; ``store``: the history store ``auto`` falls back to), or why
+    that served (``activity_candidates``; ``store``: the history store they fall back to), or why
     there is none; shared by all sessions, never mutated."""
     try:
-        return load_fundamentals(activity_spec(market_source), book, viewer_settings(), store)
+        candidates = activity_candidates(market_source)
+        return load_first_fundamentals(candidates, book, viewer_settings(), store)
     except (SourceError, ConfigError) as error:
         return error
 

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from aisector.apps.collector import collect_activity
 from aisector.apps.keeper import Keeper
 from aisector.core.sectors import load_sectors
 from aisector.store import open_store
@@ -163,6 +164,18 @@ def test_defillama_export_returns_the_served_daily_values_exactly_by_date(upstre
     assert provenance["source"] == "defillama" and provenance["data"] == "live"
     # Render has no trading volume: /summary/dexs answers 404, which is not a failure
     assert upstream.count("volume", "render-network-bme") == 1
+
+
+def test_a_live_export_leaves_out_the_utc_day_still_running(upstream, tmp_path):
+    today = pd.Timestamp.now(tz="UTC").floor("D")
+    chart = [[int((today - pd.Timedelta(days=d)).timestamp()), 100.0 + d] for d in (1, 0)]
+    upstream.script("fees:virtuals-protocol", Reply(body=json.dumps({"totalDataChart": chart})))
+    done, out = export(tmp_path, "defillama")
+    assert done.code == 0, done.err
+    table = exported(out)
+    fees = table[(table["protocol"] == "virtuals-protocol") & (table["metric"] == "fees")]
+    assert fees["date"].tolist() == [f"{today - pd.Timedelta(days=1):%Y-%m-%dT%H:%M:%SZ}"]
+    assert fees["value"].tolist() == ["101"]
 
 
 def test_an_unknown_slug_is_a_warning_naming_the_protocol(upstream, tmp_path):
@@ -390,6 +403,26 @@ def test_collect_stores_live_activity_and_the_store_serves_it_back(upstream, tmp
     stored, out = export(tmp_path, "store", DUNE)
     assert stored.code == 0, stored.err
     pd.testing.assert_series_equal(values(exported(out)), live)
+
+
+def test_the_store_reads_back_after_a_round_without_dune(upstream, tmp_path):
+    """A round that Dune's 402 left to DefiLlama stores its revenue and volume; the next round
+    stores Dune's too. Both sources hold those days; the store serves Dune's, as live does."""
+    upstream.script("dune", error(402, '{"error":"credits used up"}'))
+    book = load_sectors(sectors_file(tmp_path, DUNE))
+    with open_store(f"sqlite:///{tmp_path / 'store.sqlite'}") as store:
+        for _ in range(2):
+            collected = collect_activity(store, "live", book)
+            assert collected.rows_added > 0
+        assert store.activity_sources() == ("defillama", "dune")
+    _, out = export(tmp_path, "live", DUNE)
+    live = exported(out)
+    stored, out = export(tmp_path, "store", DUNE)
+    assert stored.code == 0, stored.err
+    pd.testing.assert_series_equal(values(exported(out)), values(live))
+    sources = exported(out).groupby(["protocol", "metric"])["data_source"].agg(set).to_dict()
+    assert sources[("virtuals-protocol", "revenue")] == {"Dune (live), from the history store"}
+    assert sources[("virtuals-protocol", "fees")] == {f"{LABEL}, from the history store"}
 
 
 def test_a_fundamentals_failure_never_fails_the_price_collection(upstream, tmp_path):

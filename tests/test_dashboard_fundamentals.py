@@ -7,6 +7,7 @@ import pytest
 
 from aisector.core.sectors import load_sectors
 from tests.test_dashboard_pages import figure_of, markdown_text, numbers, plotly_charts, start
+from tests.test_report import offline_activity_store, offline_prices_at
 
 PAGE = "screens/fundamentals.py"
 
@@ -40,7 +41,7 @@ def test_the_usage_sentences_and_tables_tell_the_offline_story(monkeypatch):
     text = markdown_text(at)
     assert "VIRTUAL +11.95% while Virtuals Protocol revenue is -99.84% from its 2 Jan peak" in text
     captions = "\n".join(c.value for c in at.caption)
-    assert "offline – simulated activity" in captions
+    assert "offline – simulated activity · daily UTC days through 2025-01-21 · " in captions
     assert "ARC Rig · Volume change: — needs daily volume" in captions
     protocols = at.table[0].value
     virtuals = protocols.iloc[0].tolist()
@@ -63,4 +64,17 @@ def test_a_sectors_file_without_protocols_says_so(monkeypatch, tmp_path):
     at = fundamentals_page(monkeypatch, "--sectors", str(sectors))
     assert "No protocol activity to show" in at.info[0].value
     assert r"has no \[protocols.\<id\>\] tables" in at.info[0].value  # Markdown-escaped
+    assert not plotly_charts(at)
+
+
+def test_prices_that_end_before_any_day_of_activity_say_why_the_page_is_empty(
+    monkeypatch, tmp_path
+):
+    store = offline_activity_store(tmp_path)
+    market = offline_prices_at(tmp_path, 0, through="2024-12-01T12:00Z")
+    at = fundamentals_page(monkeypatch, "--source", f"csv:{market}", "--store", store)
+    captions = "\n".join(c.value for c in at.caption)
+    assert "history store (offline – simulated activity) · daily UTC days through — · " in captions
+    text = markdown_text(at) + captions
+    assert "no day of protocol activity was over by the prices' as-of time" in text
     assert not plotly_charts(at)

@@ -319,3 +319,86 @@ def test_report_renders_its_charts_in_headless_chromium(offline_report):
             page.screenshot(path=str(SCREENSHOT), full_page=True)
         finally:
             browser.close()
+
+
+def test_provenance_says_where_the_protocol_activity_came_from(offline_report):
+    provenance = json.loads((offline_report / "provenance.json").read_text(encoding="utf-8"))
+    assert provenance["fundamentals"] == {
+        "source": "offline",
+        "source_label": "offline – simulated activity",
+        "sources": {"offline": "offline – simulated activity"},
+        "live": False,
+        "last_day": "2025-01-21",
+        "warnings": [],
+    }
+
+
+def test_each_whole_day_window_has_its_protocols_table(offline_report):
+    for window in ("24h", "7d"):
+        table = pd.read_csv(offline_report / "tables" / f"protocols_{window}.csv")
+        assert table["protocol"].tolist() == [p.key for p in load_sectors(None).protocols]
+        assert set(table["data_source"]) == {
+            "offline – simulated activity; prices offline – simulated market"
+        }
+    virtuals = pd.read_csv(offline_report / "tables" / "protocols_24h.csv").iloc[0]
+    assert virtuals["revenue_change"] == pytest.approx(2532.36 / 989.20 - 1)
+    assert virtuals["cap_to_revenue"] == pytest.approx(17.490059, rel=1e-6)
+
+
+def offline_prices_at(tmp_path: Path, days: int, through: str | None = None) -> Path:
+    """The offline market as a CSV file, ``days`` later (cut to ``through``, when given)."""
+    frame = load_market("offline", load_sectors(None)).frame
+    frame = frame.assign(timestamp=frame["timestamp"] + pd.Timedelta(days=days))
+    if through is not None:
+        frame = frame[frame["timestamp"] <= pd.Timestamp(through)]
+    path = tmp_path / "market.csv"
+    frame.drop(columns="source").to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%SZ")
+    return path
+
+
+def offline_activity_store(tmp_path: Path) -> str:
+    """A history store that a collect from the offline sources filled."""
+    store = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    assert main(["collect", "--source", "offline", "--backfill", "1", "--store", store]) == 0
+    return store
+
+
+def test_beside_other_prices_the_report_never_reads_the_simulated_activity(tmp_path, capsys):
+    market = offline_prices_at(tmp_path, 700)
+    store = f"sqlite:///{tmp_path / 'none.sqlite'}"
+    assert run_report(tmp_path, "--source", f"csv:{market}", "--store", store, "--no-png") == 0
+    err = capsys.readouterr().err
+    assert "warning: fundamentals left out: no source could serve protocol activity: " in err
+    assert "offline unavailable" not in err
+    folder = tmp_path / "2026-12-23T0000Z"
+    assert " while " not in (folder / "summary.md").read_text(encoding="utf-8")
+    provenance = json.loads((folder / "provenance.json").read_text(encoding="utf-8"))
+    assert provenance["fundamentals"] is None
+
+
+def test_activity_that_ended_long_before_the_prices_is_dated_and_not_compared(tmp_path, capsys):
+    store = offline_activity_store(tmp_path)
+    market = offline_prices_at(tmp_path, 700)
+    assert run_report(tmp_path, "--source", f"csv:{market}", "--store", store, "--no-png") == 0
+    folder = tmp_path / "2026-12-23T0000Z"
+    assert " while " not in (folder / "summary.md").read_text(encoding="utf-8")
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert "daily UTC days through 2025-01-21" in page
+    note = "protocol activity&#39;s newest day is 2025-01-21, 700 days before the prices&#39;"
+    assert note in page
+    provenance = json.loads((folder / "provenance.json").read_text(encoding="utf-8"))
+    assert provenance["fundamentals"]["last_day"] == "2025-01-21"
+    assert provenance["fundamentals"]["source"] == "store"
+
+
+def test_prices_that_end_before_any_day_of_activity_still_make_a_report(tmp_path, capsys):
+    store = offline_activity_store(tmp_path)
+    market = offline_prices_at(tmp_path, 0, through="2024-12-01T12:00Z")
+    options = ("--source", f"csv:{market}", "--store", store, "--window", "24h", "--no-png")
+    assert run_report(tmp_path, *options) == 0, capsys.readouterr().err
+    folder = tmp_path / "2024-12-01T1200Z"
+    page = (folder / "report.html").read_text(encoding="utf-8")
+    assert "daily UTC days through —" in page
+    assert "no day of protocol activity was over by the prices&#39; as-of time" in page
+    provenance = json.loads((folder / "provenance.json").read_text(encoding="utf-8"))
+    assert provenance["fundamentals"]["last_day"] is None

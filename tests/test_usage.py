@@ -35,6 +35,7 @@ from aisector.core.schema import (
     validate_fundamentals_frame,
 )
 from aisector.core.sectors import load_sectors
+from aisector.present.summary import usage_sentences
 from aisector.sources.fundamentals import load_fundamentals
 from aisector.sources.market_data import load_market
 from tests.conftest import tidy
@@ -164,3 +165,65 @@ def test_activity_never_runs_past_the_prices(offline):
     usage = usage_views(fundamentals.frame, earlier, book.protocol_members(), views.tokens, 1)
     assert usage.days[DATE].max() == pd.Timestamp("2025-01-09T00:00Z")  # the last whole day
     assert usage.window[DATE].unique().tolist() == [pd.Timestamp("2025-01-09T00:00Z")]
+
+
+def shifted(market, days: int):
+    """The market with every timestamp ``days`` later: the same prices at another time."""
+    frame = market.frame.assign(timestamp=market.frame["timestamp"] + pd.Timedelta(days=days))
+    return replace(market, frame=frame, panel=market_panel(frame))
+
+
+def test_usage_that_ended_long_before_the_prices_disagrees_with_nothing(offline):
+    book, market, fundamentals = offline
+    later = shifted(market, 700)  # prices of 23 December 2026 beside activity ending 21 Jan 2025
+    views = build_views(later, book, "24h")
+    usage = usage_views(fundamentals.frame, later, book.protocol_members(), views.tokens, 1)
+    assert usage.disagreements.empty
+    assert usage.notes == (
+        "protocol activity's newest day is 2025-01-21, 700 days before the prices' as-of time "
+        "(2026-12-23 00:00 UTC): usage is not set against price",
+    )
+    assert usage.days[DATE].max() == pd.Timestamp("2025-01-21T00:00Z")  # still shown, dated
+
+
+def test_usage_a_day_behind_the_prices_is_still_set_against_them(offline):
+    book, market, fundamentals = offline
+    later = shifted(market, 2)  # activity's newest day ends 2 days before the prices
+    views = build_views(later, book, "24h")
+    usage = usage_views(fundamentals.frame, later, book.protocol_members(), views.tokens, 1)
+    assert usage.notes == ()
+    assert "virtuals-protocol" in set(usage.disagreements[PROTOCOL])
+
+
+def test_no_day_of_activity_before_the_prices_gives_empty_views_with_the_reason(offline):
+    book, market, fundamentals = offline
+    frame = market.frame[market.frame["timestamp"] <= pd.Timestamp("2024-12-01T12:00Z")]
+    earlier = replace(market, frame=frame, panel=market_panel(frame))
+    views = build_views(earlier, book, "1d")
+    usage = usage_views(fundamentals.frame, earlier, book.protocol_members(), views.tokens, 1)
+    assert usage.days.empty and usage.disagreements.empty
+    assert usage.window[PROTOCOL].tolist() == [p.key for p in book.protocols]
+    assert usage.window[CAP_TO_REVENUE].isna().all()  # missing, never 0
+    assert usage.notes == (
+        "no day of protocol activity was over by the prices' as-of time (2024-12-01 12:00 UTC)",
+    )
+
+
+def test_a_day_of_another_year_than_the_prices_says_its_year():
+    found = pd.DataFrame(
+        {
+            PROTOCOL: ["p"],
+            COIN_ID: ["a"],
+            "price_change": [0.12],
+            METRIC: [REVENUE],
+            FROM_PEAK: [-0.9],
+            PEAK_DATE: [pd.Timestamp("2024-12-30T00:00Z")],
+            DATE: [pd.Timestamp("2025-01-01T00:00Z")],
+            USAGE_CHANGE: [float("nan")],
+            KIND: [BELOW_PEAK],
+        }
+    )
+    sentences = usage_sentences(found, {"p": "P"}, {"a": "A"}, "24h", DAY0 + pd.Timedelta(days=1))
+    assert sentences == (
+        "A +12.00% while P revenue is -90.00% from its 30 Dec 2024 peak (daily revenue on 1 Jan).",
+    )

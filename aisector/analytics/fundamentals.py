@@ -69,11 +69,15 @@ def daily_series(
     frame: pd.DataFrame, metric: str, protocols: Sequence[str] | None = None
 ) -> pd.DataFrame:
     """Day x protocol values of one metric, every UTC day from the frame's first to its last date;
-    NaN where a protocol has no value (also for ``protocols`` the frame has no row of)."""
+    NaN where a protocol has no value (also for ``protocols`` the frame has no row of); no rows
+    for a frame without rows."""
     rows = frame[frame[METRIC] == metric]
     wide = rows.pivot(index=DATE, columns=PROTOCOL, values=VALUE)
     names = sorted(frame[PROTOCOL].unique()) if protocols is None else list(protocols)
-    days = pd.date_range(frame[DATE].min(), frame[DATE].max(), freq="D", name=DATE)
+    if frame.empty:
+        days = pd.DatetimeIndex([], dtype=frame[DATE].dtype, name=DATE)
+    else:
+        days = pd.date_range(frame[DATE].min(), frame[DATE].max(), freq="D", name=DATE)
     return wide.reindex(index=days, columns=pd.Index(names, name=PROTOCOL))
 
 

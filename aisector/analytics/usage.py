@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from aisector.analytics.fundamentals import (
+    DAY,
     cap_to_revenue,
     daily_series,
     days_through,
@@ -58,6 +59,9 @@ KIND = "kind"
 BELOW_PEAK, OPPOSITE = "below_peak", "opposite"
 USAGE_ORDER = (REVENUE, FEES, VOLUME)  # what "usage" is, first that has a value
 PEAK_DAYS = 90
+STALE_AFTER = pd.Timedelta(
+    days=2
+)  # activity that ended longer before the prices says nothing of them
 FAR_BELOW_PEAK = 0.5
 MIN_MOVE = 0.05
 
@@ -147,21 +151,28 @@ def _metric_figures(series: pd.DataFrame, days: int | None) -> pd.DataFrame:
     """One metric's newest value against its peak, and its change over ``days``."""
     recent = series.iloc[-PEAK_DAYS:]
     peak = recent.max()
-    newest = recent.iloc[-1]
+    newest = _newest(recent)
     change = _newest(window_change(series, days)) if days else pd.Series(np.nan, series.columns)
     return pd.DataFrame(
         {
             FROM_PEAK: newest / peak.where(peak > 0) - 1,
-            PEAK_DATE: recent.fillna(-np.inf).idxmax().where(peak > 0),
+            PEAK_DATE: _peak_day(recent).where(peak > 0),
             DATE: series.index.max(),
             USAGE_CHANGE: change,
         }
     )
 
 
+def _peak_day(wide: pd.DataFrame) -> pd.Series:
+    """Each protocol's day of its highest value; NaT when there is no day."""
+    if not len(wide):
+        return pd.Series(pd.NaT, index=wide.columns, dtype=wide.index.dtype)
+    return wide.fillna(-np.inf).idxmax()
+
+
 def _newest(wide: pd.DataFrame) -> pd.Series:
-    """The last day's row of a day x protocol frame."""
-    return wide.iloc[-1]
+    """The last day's row of a day x protocol frame; NaN for each protocol when it has no day."""
+    return wide.iloc[-1] if len(wide) else pd.Series(np.nan, index=wide.columns)
 
 
 @dataclass(frozen=True)
@@ -171,6 +182,7 @@ class UsageViews:
     days: pd.DataFrame  # protocol_days
     window: pd.DataFrame | None  # protocol_window; None for a window of not whole days
     disagreements: pd.DataFrame  # usage_price_disagreements
+    notes: tuple[str, ...] = ()  # why usage is not set against price (``activity_note``)
 
 
 def usage_views(
@@ -182,10 +194,30 @@ def usage_views(
 ) -> UsageViews:
     """The activity of the days over by the market's as-of time, beside its prices and the
     window's token ``moves`` (``coin_id``, ``change``); ``days``: the window's whole days, None
-    when it is not a whole number of days."""
+    when it is not a whole number of days. Usage that ``activity_note`` finds too old (or
+    absent) disagrees with no price: the note says why."""
     activity = days_through(activity, market.as_of)
+    disagreements = usage_price_disagreements(activity, moves, protocols, days)
+    note = activity_note(activity, market.as_of)
     return UsageViews(
         protocol_days(activity, market.frame, protocols),
         None if days is None else protocol_window(activity, market.frame, protocols, days),
-        usage_price_disagreements(activity, moves, protocols, days),
+        disagreements.iloc[0:0] if note else disagreements,
+        (note,) if note else (),
+    )
+
+
+def activity_note(activity: pd.DataFrame, as_of: pd.Timestamp) -> str:
+    """Why activity cannot be set against prices as of ``as_of``: it has no day over by then,
+    or its newest day ended more than ``STALE_AFTER`` before; "" when it can."""
+    when = f"the prices' as-of time ({as_of:%Y-%m-%d %H:%M} UTC)"
+    if activity.empty:
+        return f"no day of protocol activity was over by {when}"
+    newest = activity[DATE].max()
+    gap = as_of - (newest + DAY)
+    if gap <= STALE_AFTER:
+        return ""
+    return (
+        f"protocol activity's newest day is {newest:%Y-%m-%d}, {gap.days} days before {when}: "
+        "usage is not set against price"
     )

@@ -41,7 +41,11 @@ from aisector.core.schema import DATA_SOURCE
 from aisector.core.sectors import SectorBook, load_sectors
 from aisector.core.settings import SETTINGS, redact, remember_secret, url_secrets
 from aisector.present import theme
-from aisector.sources.fundamentals import activity_spec, load_fundamentals
+from aisector.sources.fundamentals import (
+    activity_candidates,
+    load_first_fundamentals,
+    load_fundamentals,
+)
 from aisector.sources.market_data import AUTO, load_market
 from aisector.sources.registry import open_source
 from aisector.store import HistoryStore, open_store
@@ -316,13 +320,14 @@ def _export_fundamentals(options: argparse.Namespace) -> int:
         raise ConfigError(f"--max-weight applies to the index exports, not {FUNDAMENTALS}")
     book = load_sectors(options.sectors)
     data = load_fundamentals(options.source, book, store=options.store)
-    if options.as_of is not None:
-        data = replace(data, frame=days_through(data.frame, options.as_of))
+    # a live source's current UTC day is still running: its partial value is no day's figure
+    through = options.as_of if options.as_of is not None else _now() if data.live else None
+    if through is not None:
+        data = replace(data, frame=days_through(data.frame, through))
         if data.frame.empty:
-            raise ConfigError(
-                f"--as-of {options.as_of:%Y-%m-%d %H:%M} UTC is before the first whole day of "
-                "protocol activity"
-            )
+            when = f"{through:%Y-%m-%d %H:%M} UTC"
+            when = f"--as-of {when}" if options.as_of is not None else f"now ({when})"
+            raise ConfigError(f"{when} is before the first whole day of protocol activity")
     table = fundamentals_table(data.frame, book.protocol_members(), days)
     table[DATA_SOURCE] = table[DATA_SOURCE].map(data.labels)
     details = {
@@ -436,7 +441,7 @@ def _report_fundamentals(
     if not book.protocols:
         return None
     try:
-        return load_fundamentals(activity_spec(data.source), book, store=store)
+        return load_first_fundamentals(activity_candidates(data.source), book, store=store)
     except SourceError as error:
         print(f"aisector: warning: fundamentals left out: {redact(str(error))}", file=sys.stderr)
         return None

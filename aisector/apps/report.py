@@ -38,7 +38,7 @@ from aisector.core.schema import COIN_ID, DATE, SYMBOL
 from aisector.core.sectors import SectorBook
 from aisector.core.settings import redact
 from aisector.present import charts, summary
-from aisector.present.formatting import age_text, utc_time
+from aisector.present.formatting import MISSING, age_text, utc_time
 from aisector.present.fundamentals_charts import cap_to_revenue_chart, protocol_colors
 from aisector.present.report_html import Badge, FundamentalsSection, Page, Section, report_page
 from aisector.present.report_tables import protocols_table, sectors_table, tokens_table
@@ -117,6 +117,21 @@ class Activity:
     usage: Mapping[str, UsageViews]
     events: Sequence[Event]
 
+    @property
+    def days(self) -> pd.DataFrame | None:
+        """The daily table beside the prices (the same for every window); None without one."""
+        return next(iter(self.usage.values())).days if self.usage else None
+
+    @property
+    def notes(self) -> tuple[str, ...]:
+        """Why usage is not set against price, if it is not (the same for every window)."""
+        return next(iter(self.usage.values())).notes if self.usage else ()
+
+    @property
+    def last_day(self) -> pd.Timestamp | None:
+        """The newest whole UTC day of activity beside the prices; None when there is none."""
+        return None if self.days is None or self.days.empty else self.days[DATE].max()
+
 
 def _usage(
     fundamentals: FundamentalsData | None,
@@ -177,6 +192,7 @@ def _write_contents(
     """Every file of the report into ``folder``; returns what became of the PNGs."""
     figures = {w: report_charts(v, book, max_weight, events) for w, v in views.items()}
     _write_tables(folder / "tables", views, data.label)
+    _write_protocol_tables(folder / "tables", activity, data.label)
     caption = f"{data.label} · as of {utc_time(data.as_of)}"
     png_note = _write_pngs(folder / "charts", figures, caption) if png else "skipped (--no-png)"
     shares_of = next(iter(views.values())).shares_of.name if views else ALL_SECTORS
@@ -186,7 +202,9 @@ def _write_contents(
         "max_weight": max_weight,
         "shares_of": shares_of,
     }
-    provenance = export_provenance(data, "report", **details)
+    provenance = export_provenance(
+        data, "report", **details, fundamentals=_activity_facts(activity)
+    )
     sentences = {w: _sentences(v, activity.usage.get(w), book) for w, v in views.items()}
     page = _page(data, views, figures, sentences, book, provenance, alerts)
     page = replace(page, fundamentals=_fundamentals_section(activity, book))
@@ -203,7 +221,7 @@ def _sentences(views: SectorViews, usage: UsageViews | None, book: SectorBook) -
         return summary.window_sentences(views)
     symbols = dict(zip(views.tokens[COIN_ID], views.tokens[SYMBOL], strict=True))
     disagree = summary.usage_sentences(
-        usage.disagreements, book.protocol_labels(), symbols, views.window
+        usage.disagreements, book.protocol_labels(), symbols, views.window, views.as_of
     )
     return (*summary.window_sentences(views), *disagree)
 
@@ -218,15 +236,43 @@ def _fundamentals_section(activity: Activity, book: SectorBook) -> FundamentalsS
         for w, u in activity.usage.items()
         if u.window is not None
     }
-    days = next(iter(activity.usage.values())).days
+    days, last = activity.days, activity.last_day
     colors = protocol_colors(list(labels))
     return FundamentalsSection(
         label=activity.data.label,
-        through=f"{days[DATE].max():%Y-%m-%d}",
-        warnings=tuple(redact(w) for w in activity.data.warnings),
+        through=MISSING if last is None else f"{last:%Y-%m-%d}",
+        warnings=tuple(redact(w) for w in (*activity.data.warnings, *activity.notes)),
         tables=tables,
         chart=cap_to_revenue_chart(days, labels, colors, activity.events),
     )
+
+
+def _activity_facts(activity: Activity) -> dict[str, object] | None:
+    """provenance.json's account of the protocol activity beside the prices; None without it."""
+    data = activity.data
+    if data is None:
+        return None
+    last = activity.last_day
+    return {
+        "source": data.source,
+        "source_label": data.label,
+        "sources": dict(data.labels),
+        "live": data.live,
+        "last_day": None if last is None else f"{last:%Y-%m-%d}",
+        "warnings": [redact(w) for w in (*data.warnings, *activity.notes)],
+    }
+
+
+def _write_protocol_tables(folder: Path, activity: Activity, prices: str) -> None:
+    """``tables/protocols_<window>.csv`` for each whole-day window (``usage.protocol_window``),
+    each row labelled with both sources: its activity's and its prices'."""
+    if activity.data is None:
+        return
+    label = f"{activity.data.label}; prices {prices}"
+    for window, usage in activity.usage.items():
+        if usage.window is not None:
+            text = csv_text(usage.window, label)
+            (folder / f"protocols_{window}.csv").write_text(text, encoding="utf-8", newline="")
 
 
 def _write_tables(folder: Path, views: Mapping[str, SectorViews], label: str) -> None:

@@ -134,24 +134,28 @@ def usage_sentences(
     labels: Mapping[str, str],
     symbols: Mapping[str, str],
     window: str,
+    as_of: pd.Timestamp,
 ) -> tuple[str, ...]:
     """One sentence per token whose price and protocol usage disagree
     (``usage.usage_price_disagreements``), e.g. 'VIRTUAL +11.95% while Virtuals Protocol
-    revenue is -99.84% from its 2 Jan peak (daily revenue on 21 Jan).'"""
+    revenue is -99.84% from its 2 Jan peak (daily revenue on 21 Jan).'; a day of another year
+    than ``as_of``'s (the prices') says its year."""
     return tuple(
-        _usage_sentence(row, labels.get(row[PROTOCOL], row[PROTOCOL]), symbols, window)
+        _usage_sentence(row, labels.get(row[PROTOCOL], row[PROTOCOL]), symbols, window, as_of.year)
         for _, row in disagreements.iterrows()
     )
 
 
-def _usage_sentence(row: pd.Series, label: str, symbols: Mapping[str, str], window: str) -> str:
+def _usage_sentence(
+    row: pd.Series, label: str, symbols: Mapping[str, str], window: str, year: int
+) -> str:
     token = symbols.get(row[COIN_ID]) or row[COIN_ID]
     metric = row[METRIC]
     if row[KIND] == BELOW_PEAK:
         return (
             f"{token} {row[PRICE_CHANGE]:+.2%} while {label} {metric} is "
-            f"{row[FROM_PEAK]:+.2%} from its {_day(row[PEAK_DATE])} peak "
-            f"(daily {metric} on {_day(row[DATE])})."
+            f"{row[FROM_PEAK]:+.2%} from its {_day(row[PEAK_DATE], year)} peak "
+            f"(daily {metric} on {_day(row[DATE], year)})."
         )
     return (
         f"{token} {row[PRICE_CHANGE]:+.2%} while {label} {metric} is "
@@ -159,9 +163,9 @@ def _usage_sentence(row: pd.Series, label: str, symbols: Mapping[str, str], wind
     )
 
 
-def _day(stamp: pd.Timestamp) -> str:
-    """'2 Jan' (no zero padding, on every platform)."""
-    return f"{stamp.day} {stamp:%b}"
+def _day(stamp: pd.Timestamp, year: int) -> str:
+    """'2 Jan' (no zero padding, on every platform), '30 Dec 2024' when not in ``year``."""
+    return f"{stamp.day} {stamp:%b}" + ("" if stamp.year == year else f" {stamp.year}")
 
 
 def token_name(row: pd.Series) -> str:

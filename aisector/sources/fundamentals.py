@@ -3,11 +3,13 @@
 Fundamentals sources are registered by name in one dict, apart from the market's (a protocol's
 activity and a coin's price come from different services): ``defillama``, ``dune``, ``live`` (the
 two together), ``store`` and ``offline``. ``auto`` tries live, then the history store, then the
-built-in offline simulation, and keeps a one-line note for each one that could not serve.
+built-in offline simulation, and keeps a one-line note for each one that could not serve. Beside
+prices, the page and the report read the simulation only beside the simulated market, and live
+then stored activity beside any other (``activity_candidates``).
 
 Where two sources have the same protocol's metric, one serves the whole series (``LIVE_ORDER``):
 a Dune query's column is named for that metric in the sectors file, so it wins over DefiLlama.
-The dashboard loads through ``load_fundamentals(spec, book, secrets, store)`` like the CLI.
+The dashboard loads through ``load_first_fundamentals`` like the CLI's report.
 """
 
 from __future__ import annotations
@@ -18,8 +20,14 @@ import pandas as pd
 
 from aisector.analytics.fundamentals import FundamentalsData, prefer_sources
 from aisector.core.errors import ConfigError, SourceError, Unauthorized
-from aisector.core.schema import DATE, PROTOCOL, empty_fundamentals_frame
+from aisector.core.schema import (
+    DATE,
+    PROTOCOL,
+    empty_fundamentals_frame,
+    validate_fundamentals_frame,
+)
 from aisector.core.sectors import SectorBook, TrackedProtocol
+from aisector.sources.fallback import first_that_serves
 from aisector.sources.registry import Secrets
 from connectors.base import FundamentalsSource, clip_to_range
 from connectors.defillama import DefiLlama
@@ -127,7 +135,11 @@ class StoredActivity:
                     f"the history store {store.url} holds no protocol activity; {FILL_HINT}"
                 )
             frame = store.read_activity(keys, served)
-        frame = prefer_sources(frame, LIVE_ORDER) if not frame.empty else empty_fundamentals_frame()
+        frame = (  # one source per series, then checked whole: one row per (date, protocol, metric)
+            validate_fundamentals_frame(prefer_sources(frame, LIVE_ORDER))
+            if not frame.empty
+            else empty_fundamentals_frame()
+        )
         names = [s for s in served if s in set(frame["data_source"].astype(str))]
         self.labels = {s: f"{LABELS.get(s, s)}, from the history store" for s in names}
         self.label = f"history store ({', '.join(LABELS.get(s, s) for s in names) or 'empty'})"
@@ -144,12 +156,14 @@ FUNDAMENTALS_SOURCES: dict[str, Callable[[Secrets, str | None], FundamentalsSour
     STORE: lambda _secrets, store: StoredActivity(store),
 }
 AUTO_CANDIDATES: tuple[str, ...] = (LIVE, STORE, OFFLINE)
+BESIDE_PRICES: tuple[str, ...] = (LIVE, STORE)  # never the simulation beside real prices
 
 
-def activity_spec(market_source: str) -> str:
-    """The activity source to read beside a market source: the simulated activity beside the
-    simulated market (one story, one clock), else ``auto``."""
-    return OFFLINE if market_source == OFFLINE else AUTO
+def activity_candidates(market_source: str) -> tuple[str, ...]:
+    """The activity sources to try, in order, beside a market source: the simulated activity
+    beside the simulated market (one story, one clock); beside any other, live then the history
+    store, never the simulation (real prices set against simulated usage tell a false story)."""
+    return (OFFLINE,) if market_source == OFFLINE else BESIDE_PRICES
 
 
 def open_fundamentals_source(
@@ -174,19 +188,30 @@ def load_fundamentals(
     is the history store ``store`` (and ``auto``'s fallback) reads (None: the one in force).
     ``probe_first`` asks a live source one quick question before the retried requests (``auto``
     always does), so a collector round on a dead network costs seconds."""
+    if spec.strip().lower() != AUTO:
+        _check_protocols(book)
+        return _load(spec, book, (), secrets, store, probe_first)
+    return load_first_fundamentals(AUTO_CANDIDATES, book, secrets, store)
+
+
+def load_first_fundamentals(
+    candidates: Sequence[str], book: SectorBook, secrets: Secrets = None, store: str | None = None
+) -> FundamentalsData:
+    """The activity of the first of ``candidates`` that serves (each asked a quick question
+    first), with a note for each one before it that could not; e.g. ``activity_candidates``."""
+    _check_protocols(book)
+    return first_that_serves(
+        candidates,
+        lambda candidate, notes: _load(candidate, book, notes, secrets, store, probe_first=True),
+        "protocol activity",
+    )
+
+
+def _check_protocols(book: SectorBook) -> None:
     if not book.protocols:
         raise ConfigError(
             f"{book.origin} has no [protocols.<id>] tables: no protocol activity to read"
         )
-    if spec.strip().lower() != AUTO:
-        return _load(spec, book, (), secrets, store, probe_first)
-    notes: list[str] = []
-    for candidate in AUTO_CANDIDATES:
-        try:
-            return _load(candidate, book, tuple(notes), secrets, store, probe_first=True)
-        except SourceError as error:
-            notes.append(f"{candidate} unavailable: {error}")
-    raise SourceError("no source could serve protocol activity: " + "; ".join(notes))
 
 
 def _load(

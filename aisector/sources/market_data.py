@@ -20,6 +20,7 @@ from aisector.analytics.membership import unknown_coins
 from aisector.analytics.panel import MarketPanel, market_panel
 from aisector.core.errors import SourceError
 from aisector.core.sectors import SectorBook
+from aisector.sources.fallback import first_that_serves
 from aisector.sources.live_history import history_label, merge_history, stored_history
 from aisector.sources.registry import Secrets, open_source
 from connectors.compose import for_sectors
@@ -49,13 +50,11 @@ def load_market_view(
     """What ``spec`` serves by itself: for a live source its latest view, without stored history."""
     if spec.strip().lower() != AUTO:
         return _load(spec, book, (), secrets, store)
-    notes: list[str] = []
-    for candidate in AUTO_CANDIDATES:
-        try:
-            return _load(candidate, book, tuple(notes), secrets, store, probe_first=True)
-        except SourceError as error:
-            notes.append(f"{candidate} unavailable: {error}")
-    raise SourceError("no source could serve data: " + "; ".join(notes))
+    return first_that_serves(
+        AUTO_CANDIDATES,
+        lambda candidate, notes: _load(candidate, book, notes, secrets, store, probe_first=True),
+        "data",
+    )
 
 
 def with_history(data: MarketData, stored: pd.DataFrame, book: SectorBook) -> MarketData:

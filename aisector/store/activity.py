@@ -58,7 +58,9 @@ def write(connection: sa.Connection, frame: pd.DataFrame) -> int:
 def read(
     connection: sa.Connection, protocols: Sequence[str], sources: Sequence[str] | None = None
 ) -> pd.DataFrame:
-    """The stored rows of ``protocols`` (from ``sources`` only, when given), validated."""
+    """The stored rows of ``protocols`` (from ``sources`` only, when given), each source's
+    validated apart: two sources may both hold a day of one protocol's metric (the store keys
+    rows by source), and a reader picks one per series (``prefer_sources``)."""
     table = activity
     query = sa.select(
         table.c.day_ms, table.c.protocol, table.c.metric, table.c.value, table.c.source
@@ -70,7 +72,8 @@ def read(
         return empty_fundamentals_frame()
     frame = pd.DataFrame(found, columns=[DATE, PROTOCOL, METRIC, VALUE, DATA_SOURCE])
     frame[DATE] = pd.to_datetime(frame[DATE], unit="ms", utc=True)
-    return validate_fundamentals_frame(frame)
+    held = [validate_fundamentals_frame(rows) for _, rows in frame.groupby(DATA_SOURCE, sort=True)]
+    return pd.concat(held, ignore_index=True)
 
 
 def sources(connection: sa.Connection) -> tuple[str, ...]:

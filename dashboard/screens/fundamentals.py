@@ -38,13 +38,17 @@ usage = cache.protocol_usage(
 )
 labels, symbols = book.protocol_labels(), data.panel.symbols.to_dict()
 events = cache.market_events(page.book, page.launch.events)
+through = usage.days[DATE].max() if not usage.days.empty else None
 st.caption(
-    f"{markdown_text(activity.label)} · daily UTC days up to {utc_time(data.as_of)} · "
-    f"prices and market caps from {markdown_text(data.label)} at each day's close"
+    f"{markdown_text(activity.label)} · daily UTC days through "
+    f"{MISSING if through is None else f'{through:%Y-%m-%d}'} · prices and market caps from "
+    f"{markdown_text(data.label)} at each day's close, as of {utc_time(data.as_of)}"
 )
-show.notes([markdown_text(f"Warning: {redact(w)}") for w in activity.warnings])
+show.notes([markdown_text(f"Warning: {redact(w)}") for w in (*activity.warnings, *usage.notes)])
+if through is None:
+    st.stop()  # the notes say why: no day of activity was over by the prices' as-of time
 
-sentences = usage_sentences(usage.disagreements, labels, symbols, window)
+sentences = usage_sentences(usage.disagreements, labels, symbols, window, data.as_of)
 if sentences:
     show.what_moved(f"Usage against price · last {window}", sentences)
 else:
