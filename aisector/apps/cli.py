@@ -321,7 +321,7 @@ def _export_fundamentals(options: argparse.Namespace) -> int:
     book = load_sectors(options.sectors)
     data = load_fundamentals(options.source, book, store=options.store)
     # a live source's current UTC day is still running: its partial value is no day's figure
-    through = options.as_of if options.as_of is not None else _now() if data.live else None
+    through = options.as_of if options.as_of is not None else pd.Timestamp.now(tz="UTC") if data.live else None
     if through is not None:
         data = replace(data, frame=days_through(data.frame, through))
         if data.frame.empty:
