@@ -6,7 +6,8 @@ query's latest finished execution without running it again (no execution credits
 ``limit``/``offset``: each page names the next one in ``next_uri`` (followed only on the base URL's
 own host, since the key rides along) or ``next_offset``. The configuration names the column
 holding the UTC day and the column of each metric; a column the results lack is a ``ConfigError``
-naming the protocol, the query and the column. A query still executing, or whose latest run
+naming the protocol, the query and the column, which, like a query not found or a bad value,
+costs that protocol only (see ``ActivityConnector``). A query still executing, or whose latest run
 failed, is one line saying so. The key travels only as the ``x-dune-api-key`` header.
 
 Why not the official ``dune-client`` package: its ``get_latest_result`` runs the query again (and
