@@ -1,25 +1,41 @@
-"""The one interface every market-data source implements."""
+"""The interfaces every market-data and protocol-activity source implements, and what the
+live ones share."""
 
 from __future__ import annotations
 
+import logging
+import time
 from abc import ABC, abstractmethod
-from collections.abc import Sequence, Set
-from typing import Protocol, runtime_checkable
+from collections.abc import Mapping, Sequence, Set
+from types import MappingProxyType
+from typing import Any, Protocol, Self, runtime_checkable
 
 import pandas as pd
+import requests
 
+from aisector.core.errors import AisectorError
 from aisector.core.schema import (
     COIN_ID,
-    DATE,
-    PROTOCOL,
     TIMESTAMP,
     empty_fundamentals_frame,
     validate_fundamentals_frame,
     validate_market_frame,
 )
 from aisector.core.sectors import TrackedProtocol
-from connectors.http import HttpClient
+from aisector.core.settings import read_setting, redact
+from connectors.http import (
+    Clock,
+    HttpClient,
+    RetryPolicy,
+    Sleep,
+    configured_client,
+    open_session,
+)
 from connectors.payload import history_range, with_lookbacks
+
+log = logging.getLogger(__name__)
+
+JSON_HEADERS = {"accept": "application/json"}
 
 
 class MarketSource(Protocol):
@@ -40,21 +56,26 @@ class MarketSource(Protocol):
 
 
 class FundamentalsSource(Protocol):
-    """A source of protocol activity in the fundamentals frame of ``aisector.core.schema``."""
+    """A source of protocol activity in the fundamentals frame of ``aisector.core.schema``.
+    Implementations subclass it for the defaults below: nothing to probe, no notes, nothing
+    unserved, every row served under the source's own name."""
 
     name: str  # short id written into every row's ``data_source``, e.g. "offline", "defillama"
     label: str  # what the UI badge and export provenance say, e.g. "offline – simulated activity"
     live: bool
+    notes: Sequence[str] = ()  # one-line warnings of what could not serve while the rest did
+    unserved: Mapping[str, str] = MappingProxyType({})  # protocol -> why it served none of it
+    # data_source -> label when the rows carry other names than ``name`` (empty: they do not)
+    labels: Mapping[str, str] = MappingProxyType({})
 
-    def protocol_activity(
-        self,
-        protocols: Sequence[TrackedProtocol],
-        start: pd.Timestamp | None = None,
-        end: pd.Timestamp | None = None,
-    ) -> pd.DataFrame:
-        """Validated daily rows for ``protocols`` with dates in [start, end] (UTC days); a
-        protocol the source knows nothing of has no rows."""
+    def protocol_activity(self, protocols: Sequence[TrackedProtocol]) -> pd.DataFrame:
+        """Validated daily rows (UTC days) of ``protocols``; a protocol the source knows nothing
+        of has no rows."""
         ...
+
+    def probe(self, protocols: Sequence[TrackedProtocol]) -> None:
+        """One quick question before the retried requests, raising our error when the source is
+        not usable now (a dead network costs seconds); files and simulations have none to ask."""
 
 
 @runtime_checkable
@@ -159,20 +180,87 @@ def clip_to_range(
     return frame[keep].reset_index(drop=True)
 
 
-def activity_frame(
-    pieces: Sequence[pd.DataFrame],
-    source: str,
-    protocols: Sequence[TrackedProtocol],
-    start: pd.Timestamp | None,
-    end: pd.Timestamp | None,
-) -> pd.DataFrame:
-    """One validated fundamentals frame of ``source`` from per-protocol pieces, the protocols'
-    rows with dates in [start, end]; shared by the live activity sources."""
-    if not pieces:
-        return empty_fundamentals_frame()
-    frame = validate_fundamentals_frame(pd.concat(pieces, ignore_index=True), source)
-    keys = [p.key for p in protocols]
-    return clip_to_range(frame, keys, start, end, key=PROTOCOL, time=DATE)
+class ActivityConnector(FundamentalsSource):
+    """What the live activity connectors (DefiLlama, Dune) share: their settings, a client on a
+    base URL, and a protocol's own failure kept in ``unserved`` while the others serve; when none
+    serves, those failures are the error.
+
+    Subclasses provide ``name``, ``label``, ``upstream``, ``url_setting``, ``default_url``,
+    ``calls_per_minute``, ``protocol_failures``, ``configured(protocols)`` and
+    ``protocol_rows(protocol)``; ``open_session`` adds a key.
+    """
+
+    live = True
+    upstream: str  # how messages name the service, e.g. "DefiLlama"
+    url_setting: str  # the setting holding the base URL, e.g. "DEFILLAMA_API_URL"
+    default_url: str
+    calls_per_minute: float
+    protocol_failures: tuple[type[AisectorError], ...]  # errors that cost one protocol only
+
+    def __init__(self, http: HttpClient, base_url: str | None = None) -> None:
+        self.http = http
+        self.base_url = (base_url or self.default_url).rstrip("/")
+        self.unserved: dict[str, str] = {}
+
+    @classmethod
+    def from_settings(
+        cls,
+        environ: Mapping[str, str] | None = None,
+        secrets: Mapping[str, Any] | None = None,
+        *,
+        clock: Clock = time.time,
+        sleep: Sleep = time.sleep,
+        retry: RetryPolicy | None = None,
+    ) -> Self:
+        """Configured from the environment (else ``secrets``): URL, key, timeout and retries."""
+        base_url = read_setting(cls.url_setting, environ, secrets)
+        session = cls.open_session(environ, secrets)
+        http = configured_client(
+            cls.upstream,
+            session,
+            cls.calls_per_minute,
+            environ,
+            secrets,
+            clock=clock,
+            sleep=sleep,
+            retry=retry,
+        )
+        return cls(http, base_url)
+
+    @classmethod
+    def open_session(
+        cls, environ: Mapping[str, str] | None, secrets: Mapping[str, Any] | None
+    ) -> requests.Session:
+        """The session every request goes through (a keyless one by default)."""
+        return open_session(JSON_HEADERS)
+
+    @abstractmethod
+    def configured(self, protocols: Sequence[TrackedProtocol]) -> list[TrackedProtocol]:
+        """The protocols the sectors file points at this service for."""
+
+    @abstractmethod
+    def protocol_rows(self, protocol: TrackedProtocol) -> pd.DataFrame:
+        """One protocol's rows as tidy fundamentals columns; its own failure names it."""
+
+    def protocol_activity(self, protocols: Sequence[TrackedProtocol]) -> pd.DataFrame:
+        """Validated daily rows of the configured protocols; one whose own request or data fails
+        has no rows (see ``unserved``); when none serves, their failures are the error."""
+        pieces, failures = [], []
+        for protocol in self.configured(protocols):
+            try:
+                pieces.append(self.protocol_rows(protocol))
+            except self.protocol_failures as error:
+                failures.append(error)
+                self.unserved[protocol.key] = str(error)
+                log.info("%s", redact(str(error)))
+        frame = (
+            validate_fundamentals_frame(pd.concat(pieces, ignore_index=True), self.name)
+            if pieces
+            else empty_fundamentals_frame()
+        )
+        if frame.empty and failures:
+            raise type(failures[0])("; ".join(str(f) for f in failures))
+        return frame
 
 
 class QuoteSource(ABC, CollectableSource):

@@ -10,6 +10,7 @@ import pandas as pd
 from aisector.core.errors import BadPayload, ConfigError
 from aisector.core.schema import SOURCE, validate_market_frame
 from connectors.base import clip_to_range
+from connectors.payload import first_line
 
 
 class CsvFile:
@@ -39,18 +40,13 @@ class CsvFile:
         except FileNotFoundError:
             raise ConfigError(f"CSV source {self.path} does not exist") from None
         except (OSError, UnicodeDecodeError) as error:
-            raise ConfigError(f"cannot read CSV source {self.path}: {_first_line(error)}") from None
+            raise ConfigError(f"cannot read CSV source {self.path}: {first_line(error)}") from None
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as error:
             raise BadPayload(
-                f"CSV source {self.path} is not a readable CSV: {_first_line(error)}"
+                f"CSV source {self.path} is not a readable CSV: {first_line(error)}"
             ) from None
         raw[SOURCE] = raw[SOURCE].fillna("csv") if SOURCE in raw.columns else "csv"
         try:
             return validate_market_frame(raw)
         except BadPayload as error:
-            raise BadPayload(f"CSV source {self.path}: {_first_line(error)}") from None
-
-
-def _first_line(error: Exception) -> str:
-    """What went wrong, without the advice pandas adds on further lines."""
-    return next((line for line in str(error).splitlines() if line.strip()), type(error).__name__)
+            raise BadPayload(f"CSV source {self.path}: {first_line(error)}") from None

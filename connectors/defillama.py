@@ -20,9 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import time
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 import pandas as pd
 
@@ -37,9 +35,8 @@ from aisector.core.schema import (
     VOLUME,
 )
 from aisector.core.sectors import TrackedProtocol
-from aisector.core.settings import read_setting, redact
-from connectors.base import activity_frame
-from connectors.http import Clock, HttpClient, RetryPolicy, Sleep, configured_client, open_session
+from aisector.core.settings import redact
+from connectors.base import ActivityConnector
 from connectors.payload import numbers, timestamps
 
 log = logging.getLogger(__name__)
@@ -56,61 +53,23 @@ ENDPOINTS = {
 }
 
 
-class DefiLlama:
-    """Live DefiLlama activity in the fundamentals frame, behind ``FundamentalsSource``."""
+class DefiLlama(ActivityConnector):
+    """Live DefiLlama activity in the fundamentals frame; a slug DefiLlama does not know leaves
+    its protocol without rows (see ``unserved``)."""
 
     name = SOURCE_NAME
     label = "DefiLlama (live)"
-    live = True
+    upstream = "DefiLlama"
+    url_setting = "DEFILLAMA_API_URL"
+    default_url = DEFAULT_URL
+    calls_per_minute = CALLS_PER_MINUTE
+    protocol_failures = (NotFound,)
 
-    def __init__(self, http: HttpClient, base_url: str = DEFAULT_URL) -> None:
-        self.http = http
-        self.base_url = base_url.rstrip("/")
-        self.unserved: dict[str, str] = {}  # protocol -> why DefiLlama served none of it
+    def configured(self, protocols: Sequence[TrackedProtocol]) -> list[TrackedProtocol]:
+        """The protocols with a DefiLlama slug."""
+        return [p for p in protocols if p.defillama]
 
-    @classmethod
-    def from_settings(
-        cls,
-        environ: Mapping[str, str] | None = None,
-        secrets: Mapping[str, Any] | None = None,
-        *,
-        clock: Clock = time.time,
-        sleep: Sleep = time.sleep,
-        retry: RetryPolicy | None = None,
-    ) -> DefiLlama:
-        """Configured from the environment (else ``secrets``): URL, timeout and retries."""
-        base_url = read_setting("DEFILLAMA_API_URL", environ, secrets) or DEFAULT_URL
-        session = open_session({"accept": "application/json"})
-        http = configured_client(
-            "DefiLlama",
-            session,
-            CALLS_PER_MINUTE,
-            environ,
-            secrets,
-            clock=clock,
-            sleep=sleep,
-            retry=retry,
-        )
-        return cls(http, base_url)
-
-    def protocol_activity(
-        self,
-        protocols: Sequence[TrackedProtocol],
-        start: pd.Timestamp | None = None,
-        end: pd.Timestamp | None = None,
-    ) -> pd.DataFrame:
-        """Validated daily rows of the protocols with a DefiLlama slug, dates in [start, end]; a
-        slug DefiLlama does not know leaves its protocol without rows (see ``unserved``)."""
-        frames = []
-        for protocol in (p for p in protocols if p.defillama):
-            try:
-                frames.append(self.protocol_history(protocol))
-            except NotFound as error:
-                self.unserved[protocol.key] = str(error)
-                log.info("%s", error)
-        return activity_frame(frames, SOURCE_NAME, protocols, start, end)
-
-    def protocol_history(self, protocol: TrackedProtocol) -> pd.DataFrame:
+    def protocol_rows(self, protocol: TrackedProtocol) -> pd.DataFrame:
         """Every metric DefiLlama has of ``protocol``, as tidy columns (a metric it answers 404
         for is left out); ``NotFound`` naming the protocol when it has none of them."""
         pieces, missing = [], []

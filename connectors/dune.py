@@ -6,7 +6,8 @@ query's latest finished execution without running it again (no execution credits
 ``limit``/``offset``: each page names the next one in ``next_uri`` (followed only on the base URL's
 own host, since the key rides along) or ``next_offset``. The configuration names the column
 holding the UTC day and the column of each metric; a column the results lack is a ``ConfigError``
-naming the protocol, the query and the column. A query still executing, or whose latest run
+naming the protocol, the query and the column, which, like a query not found or a bad value,
+costs that protocol only (see ``ActivityConnector``). A query still executing, or whose latest run
 failed, is one line saying so. The key travels only as the ``x-dune-api-key`` header.
 
 Why not the official ``dune-client`` package: its ``get_latest_result`` runs the query again (and
@@ -19,13 +20,12 @@ retry policy, one budget, one error translation, one sanitiser.
 
 from __future__ import annotations
 
-import logging
-import time
 from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import urlsplit
 
 import pandas as pd
+import requests
 
 from aisector.core.errors import (
     BadPayload,
@@ -43,11 +43,9 @@ from aisector.core.schema import (
 )
 from aisector.core.sectors import DuneQuery, TrackedProtocol
 from aisector.core.settings import read_setting
-from connectors.base import activity_frame
-from connectors.http import Clock, HttpClient, RetryPolicy, Sleep, configured_client, open_session
-from connectors.payload import numbers
-
-log = logging.getLogger(__name__)
+from connectors.base import JSON_HEADERS, ActivityConnector
+from connectors.http import open_session
+from connectors.payload import first_line, numbers
 
 SOURCE_NAME = "dune"
 DEFAULT_URL = "https://api.dune.com"
@@ -60,67 +58,41 @@ RUNNING = frozenset({"QUERY_STATE_PENDING", "QUERY_STATE_EXECUTING"})
 FAILED = "QUERY_STATE_FAILED"
 
 
-class Dune:
-    """Live Dune query results in the fundamentals frame, behind ``FundamentalsSource``."""
+class Dune(ActivityConnector):
+    """Live Dune query results in the fundamentals frame; a query Dune does not find, or whose
+    results lack a configured column or hold a bad value, leaves its protocol without rows (see
+    ``unserved``)."""
 
     name = SOURCE_NAME
     label = "Dune (live)"
-    live = True
-
-    def __init__(self, http: HttpClient, base_url: str = DEFAULT_URL) -> None:
-        self.http = http
-        self.base_url = base_url.rstrip("/")
-        self.unserved: dict[str, str] = {}  # protocol -> why Dune served none of it
+    upstream = "Dune"
+    url_setting = "DUNE_API_URL"
+    default_url = DEFAULT_URL
+    calls_per_minute = CALLS_PER_MINUTE
+    protocol_failures = (NotFound, ConfigError, BadPayload)
 
     @classmethod
-    def from_settings(
-        cls,
-        environ: Mapping[str, str] | None = None,
-        secrets: Mapping[str, Any] | None = None,
-        *,
-        clock: Clock = time.time,
-        sleep: Sleep = time.sleep,
-        retry: RetryPolicy | None = None,
-    ) -> Dune:
-        """Configured from the environment (else ``secrets``): key, URL, timeout and retries;
-        ``Unauthorized`` when no key is set."""
+    def open_session(
+        cls, environ: Mapping[str, str] | None, secrets: Mapping[str, Any] | None
+    ) -> requests.Session:
+        """A session sending the key; ``Unauthorized`` when no key is set."""
         key = read_setting("DUNE_API_KEY", environ, secrets)
         if not key:
             raise Unauthorized("DUNE_API_KEY is not set, so Dune queries cannot be read")
-        base_url = read_setting("DUNE_API_URL", environ, secrets) or DEFAULT_URL
-        session = open_session({"accept": "application/json"}, {KEY_HEADER: key})
-        http = configured_client(
-            "Dune",
-            session,
-            CALLS_PER_MINUTE,
-            environ,
-            secrets,
-            clock=clock,
-            sleep=sleep,
-            retry=retry,
-        )
-        return cls(http, base_url)
+        return open_session(JSON_HEADERS, {KEY_HEADER: key})
 
-    def protocol_activity(
-        self,
-        protocols: Sequence[TrackedProtocol],
-        start: pd.Timestamp | None = None,
-        end: pd.Timestamp | None = None,
-    ) -> pd.DataFrame:
-        """Validated daily rows of the protocols with a Dune query, dates in [start, end]; a
-        query Dune does not find leaves its protocol without rows (see ``unserved``)."""
-        frames = []
-        for protocol in protocols:
-            if protocol.dune is None:
-                continue
-            try:
-                columns, rows = self.query_results(protocol.dune.query)
-            except NotFound as error:
-                self.unserved[protocol.key] = f"{error} (protocol {protocol.key})"
-                log.info("%s", self.unserved[protocol.key])
-                continue
-            frames.append(activity_rows(columns, rows, protocol, protocol.dune))
-        return activity_frame(frames, SOURCE_NAME, protocols, start, end)
+    def configured(self, protocols: Sequence[TrackedProtocol]) -> list[TrackedProtocol]:
+        """The protocols with a Dune query."""
+        return [p for p in protocols if p.dune is not None]
+
+    def protocol_rows(self, protocol: TrackedProtocol) -> pd.DataFrame:
+        """The configured columns of the protocol's query results."""
+        assert protocol.dune is not None  # configured() keeps only these
+        try:
+            columns, rows = self.query_results(protocol.dune.query)
+        except NotFound as error:
+            raise NotFound(f"{error} (protocol {protocol.key})") from None
+        return activity_rows(columns, rows, protocol, protocol.dune)
 
     def query_results(self, query: int) -> tuple[list[str], list[dict]]:
         """The column names and every row of the query's latest results, page by page."""
@@ -134,20 +106,29 @@ class Dune:
             page_columns, page_rows = result_page(payload, query)
             columns = columns or page_columns
             rows += page_rows
-            following = self._next_page(payload, first_url)
+            following = self._next_page(payload, first_url, query)
             if following is None:
                 return columns, rows
             url, params = following
         raise BadPayload(f"Dune query {query}: results run past {MAX_PAGES} pages")
 
-    def _next_page(self, payload: dict, query_url: str) -> tuple[str, dict[str, Any] | None] | None:
+    def _next_page(
+        self, payload: dict, query_url: str, query: int
+    ) -> tuple[str, dict[str, Any] | None] | None:
         """Where the next page is: ``next_uri`` when on our base URL's host (the key goes with
-        every request), else ``next_offset`` on the query's own URL; None after the last page."""
+        every request), else ``next_offset`` on the query's own URL; None after the last page.
+        A next page we may not follow is ``BadPayload``, never a result cut short."""
         next_uri, next_offset = payload.get("next_uri"), payload.get("next_offset")
         if isinstance(next_uri, str) and _same_origin(next_uri, self.base_url):
             return next_uri, None
         if isinstance(next_offset, int) and not isinstance(next_offset, bool):
             return query_url, {"limit": PAGE_ROWS, "offset": next_offset}
+        if isinstance(next_uri, str):
+            raise BadPayload(
+                f"Dune query {query}: the next page is at another host "
+                f"({urlsplit(next_uri).netloc}), where the key must not go, and no next_offset "
+                "says where else"
+            )
         return None
 
 
@@ -216,7 +197,7 @@ def _days(values: pd.Series, what: str) -> pd.Series:
     try:
         days = pd.to_datetime(text, utc=True, format="ISO8601")
     except (ValueError, TypeError) as error:
-        raise BadPayload(f"{what} holds a value that is not a date ({error})") from None
+        raise BadPayload(f"{what} holds a value that is not a date ({first_line(error)})") from None
     if days.isna().any():
         raise BadPayload(f"{what} has a row without a date")
     off = days != days.dt.floor("D")

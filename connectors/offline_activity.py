@@ -42,7 +42,7 @@ from aisector.core.schema import (
     validate_fundamentals_frame,
 )
 from aisector.core.sectors import TrackedProtocol
-from connectors.base import clip_to_range
+from connectors.base import FundamentalsSource, clip_to_range
 from connectors.offline import SOURCE_NAME, STORY_END, STORY_START
 
 FIRST_DAY = STORY_START
@@ -152,22 +152,17 @@ FEE_TOTALS = (
 )
 
 
-class OfflineActivity:
+class OfflineActivity(FundamentalsSource):
     """The simulated protocol activity behind ``--source offline`` for fundamentals."""
 
     name = SOURCE_NAME
     label = "offline – simulated activity"
     live = False
 
-    def protocol_activity(
-        self,
-        protocols: Sequence[TrackedProtocol],
-        start: pd.Timestamp | None = None,
-        end: pd.Timestamp | None = None,
-    ) -> pd.DataFrame:
-        """Validated rows for ``protocols`` with dates in [start, end]; others are absent."""
+    def protocol_activity(self, protocols: Sequence[TrackedProtocol]) -> pd.DataFrame:
+        """Validated rows for ``protocols``; others are absent."""
         keys = [p.key for p in protocols]
-        return clip_to_range(simulated_activity(), keys, start, end, key=PROTOCOL, time=DATE)
+        return clip_to_range(simulated_activity(), keys, None, None, key=PROTOCOL, time=DATE)
 
 
 @functools.cache

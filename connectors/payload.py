@@ -8,6 +8,7 @@ fields, parse numbers and dates or reject them with a message that names the fie
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -111,7 +112,14 @@ def timestamps(values: pd.Series, what: str, unit: str | None = None) -> pd.Seri
             return pd.to_datetime(numbers(values, what), unit=unit, utc=True)
         return pd.to_datetime(values, utc=True, format="ISO8601")
     except (ValueError, TypeError, OverflowError) as error:
-        raise BadPayload(f"{what} holds a value that is not a date ({error})") from None
+        raise BadPayload(f"{what} holds a value that is not a date ({first_line(error)})") from None
+
+
+def first_line(error: Exception) -> str:
+    """What went wrong in one line, without the advice pandas adds on further lines (nor the
+    clause that announces it, "You might want to try:")."""
+    line = next((ln.strip() for ln in str(error).splitlines() if ln.strip()), "")
+    return re.sub(r"\s*[^.:]*:$", "", line) or type(error).__name__
 
 
 def observation_time(now: float) -> pd.Timestamp:

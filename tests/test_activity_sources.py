@@ -8,6 +8,7 @@ Every CLI failure is one stderr line and an exit code, never the Dune key. ``doc
 
 from __future__ import annotations
 
+import copy
 import json
 import re
 from pathlib import Path
@@ -17,10 +18,12 @@ import pytest
 
 from aisector.apps.collector import collect_activity
 from aisector.apps.keeper import Keeper
+from aisector.core.errors import BadPayload
 from aisector.core.sectors import load_sectors
 from aisector.store import open_store
 from connectors.offline import OfflineMarket
-from tests.activity_server import DUNE_KEY, QUERIES, SERVED, ActivityServer
+from connectors.payload import timestamps
+from tests.activity_server import DUNE_KEY, QUERIES, SERVED, ActivityServer, results_body
 from tests.cli_runs import run_cli
 from tests.fault_server import Reply, error, hang
 
@@ -370,11 +373,115 @@ def test_dune_without_a_key_says_so(upstream, tmp_path, monkeypatch):
     assert upstream.count("dune") == 0
 
 
+def warnings_of(err: str) -> list[str]:
+    """The warning lines of a CLI run's stderr; every line of it is the tool's own."""
+    lines = err.splitlines()
+    assert all(line.startswith("aisector: ") for line in lines), err
+    return [line.removeprefix("aisector: warning: ") for line in lines if "warning:" in line]
+
+
 def test_a_query_dune_does_not_find_is_a_warning_naming_the_protocol(upstream, tmp_path):
     done, out = export(tmp_path, "live", DUNE.replace("4123456", "999999"))
     assert done.code == 0
     assert set(exported(out)["data_source"]) == {LABEL}  # DefiLlama serves what Dune could not
     assert upstream.count("dune") == 1
+    said = (
+        "Dune /api/v1/query/999999/results: not found (HTTP 404: Query not found) "
+        "(protocol virtuals-protocol)"
+    )
+    assert [w for w in warnings_of(done.err) if said in w], done.err
+
+
+def test_a_query_one_protocol_lacks_leaves_the_others_served_and_names_the_place(
+    upstream, tmp_path
+):
+    both = SECTORS.replace(
+        'defillama = "render-network-bme"',
+        'defillama = "render-network-bme"\n'
+        'dune = { query = 4123456, date = "day", volume = "volume_usd" }',
+    )
+    wrong = DUNE.replace("revenue_usd", "revenue")
+    (tmp_path / "sectors.toml").write_text(both.replace("{dune}", wrong), encoding="utf-8")
+    out = tmp_path / "dune.csv"
+    argv = ["export", "fundamentals", "--source", "dune", "--out", str(out)]
+    done = run_cli([*argv, "--sectors", str(tmp_path / "sectors.toml")])
+    assert done.code == 0, done.err
+    assert set(exported(out)["protocol"]) == {"render-network"}  # Dune's volume of the good one
+    place = "protocols.virtuals-protocol.dune: query 4123456's results have no column 'revenue'"
+    assert [w for w in warnings_of(done.err) if place in w], done.err
+
+
+def test_a_dune_column_the_query_lacks_leaves_defillama_serving_live(upstream, tmp_path):
+    done, out = export(tmp_path, "live", DUNE.replace("revenue_usd", "revenue"))
+    assert done.code == 0, done.err
+    assert set(exported(out)["data_source"]) == {LABEL}
+    place = "protocols.virtuals-protocol.dune: query 4123456's results have no column 'revenue'"
+    assert [w for w in warnings_of(done.err) if place in w], done.err
+
+
+def test_a_dune_day_that_is_no_date_is_one_warning_line(upstream, tmp_path):
+    body = copy.deepcopy(results_body(upstream.root, 4123456, 0))  # its rows are QUERIES'
+    body["result"]["rows"][0]["day"] = "yesterday"
+    body.pop("next_uri"), body.pop("next_offset")
+    upstream.script("dune", Reply(body=json.dumps(body)))
+    done, out = export(tmp_path, "live", DUNE)
+    assert done.code == 0, done.err
+    assert set(exported(out)["data_source"]) == {LABEL}
+    assert [
+        w
+        for w in warnings_of(done.err)
+        if w.endswith(
+            "protocols.virtuals-protocol.dune: query 4123456 column 'day' holds a value that is "
+            "not a date (Time data yesterday is not ISO8601 format.)"
+        )
+    ], done.err
+
+
+def test_a_date_pandas_cannot_read_is_one_line_without_its_advice():
+    with pytest.raises(BadPayload) as caught:
+        timestamps(pd.Series(["yesterday"], dtype=object), "CoinGecko last_updated")
+    assert str(caught.value) == (
+        "CoinGecko last_updated holds a value that is not a date "
+        "(Time data yesterday is not ISO8601 format.)"
+    )
+
+
+def test_a_next_page_on_another_host_is_a_bad_payload_not_a_short_result(upstream, tmp_path):
+    body = results_body(upstream.root, 4123456, 0)
+    body.pop("next_offset")
+    body["next_uri"] = "https://elsewhere.example/api/v1/execution/01JH/results?offset=4"
+    upstream.script("dune", Reply(body=json.dumps(body)))
+    done, out = export(tmp_path, "dune", DUNE)
+    assert done.code == 1
+    assert done.err.startswith(
+        "aisector: error: Dune query 4123456: the next page is at another host "
+        "(elsewhere.example), where the key must not go, and no next_offset says where else"
+    ), done.err
+    assert not out.exists()
+
+
+def test_every_slug_defillama_does_not_know_is_named_when_live_serves_nothing(upstream, tmp_path):
+    for slug in SLUGS.values():
+        upstream.script(f"fees:{slug}", Reply(status=404))
+        upstream.script(f"revenue:{slug}", Reply(status=404))
+    upstream.script("volume:virtuals-protocol", Reply(status=404))
+    done, _ = export(tmp_path, "live")
+    assert done.code == 1
+    assert "(protocol virtuals-protocol)" in done.err and "(protocol render-network)" in done.err
+    assert "no protocol names" not in done.err
+
+
+def test_a_defillama_pro_key_in_the_base_url_path_is_never_printed(upstream, tmp_path, monkeypatch):
+    key = "llama-pro-key-0123456789abcdef"
+    monkeypatch.setenv("DEFILLAMA_API_URL", f"{upstream.root}/{key}/api")
+    done, out = export(tmp_path, "defillama")
+    assert done.code == 0, done.err  # served under the Pro prefix
+    assert values(exported(out)).equals(served_rows().astype(float))
+    upstream.script("fees", *[error(500)] * 3)
+    done, _ = export(tmp_path, "defillama")
+    assert done.code == 1
+    assert key not in done.err + done.out
+    assert "/summary/fees/virtuals-protocol: server error (HTTP 500)" in done.err
 
 
 def test_auto_falls_back_from_dead_live_sources_to_the_store_then_offline(tmp_path):

@@ -15,10 +15,10 @@ FIRST = pd.Timestamp("2024-12-01", tz="UTC")
 LAST = pd.Timestamp("2025-01-21", tz="UTC")
 
 
-def activity(*keys: str, start=None, end=None) -> pd.DataFrame:
+def activity(*keys: str) -> pd.DataFrame:
     book = load_sectors()
     wanted = [p for p in book.protocols if p.key in keys] if keys else list(book.protocols)
-    return OfflineActivity().protocol_activity(wanted, start, end)
+    return OfflineActivity().protocol_activity(wanted)
 
 
 def test_offline_activity_is_a_simulated_fundamentals_source():
@@ -50,17 +50,12 @@ def test_protocols_without_volume_or_early_history_have_no_rows_there():
     assert days.loc["virtuals-protocol", "nunique"] == 52  # 1 Dec to 21 Jan, no gaps
 
 
-def test_a_range_and_a_protocol_list_clip_the_rows():
-    start, end = pd.Timestamp("2025-01-02", tz="UTC"), pd.Timestamp("2025-01-03", tz="UTC")
-    frame = activity("virtuals-protocol", start=start, end=end)
-    assert frame[["date", "metric"]].astype(str).values.tolist() == [
-        ["2025-01-02 00:00:00+00:00", "fees"],
-        ["2025-01-02 00:00:00+00:00", "revenue"],
-        ["2025-01-02 00:00:00+00:00", "volume"],
-        ["2025-01-03 00:00:00+00:00", "fees"],
-        ["2025-01-03 00:00:00+00:00", "revenue"],
-        ["2025-01-03 00:00:00+00:00", "volume"],
-    ]
+def test_a_protocol_list_picks_its_rows():
+    frame = activity("virtuals-protocol")
+    assert set(frame["protocol"]) == {"virtuals-protocol"}
+    day = frame[frame["date"] == pd.Timestamp("2025-01-02", tz="UTC")]
+    assert day["metric"].tolist() == ["fees", "revenue", "volume"]
+    assert day.loc[day["metric"] == "fees", "value"].tolist() == [1_594_093.0]
 
 
 def test_a_protocol_the_simulation_does_not_know_has_no_rows():

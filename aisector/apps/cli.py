@@ -305,7 +305,7 @@ def run_export(options: argparse.Namespace) -> int:
     }
     write_csv(table, options.out, export_provenance(data, options.what, **details))
     for warning in data.warnings:
-        print(f"aisector: warning: {redact(warning)}", file=sys.stderr)
+        _warn(warning)
     print(
         f"wrote {options.out} ({len(table)} rows, {data.label}, as of {views.as_of:%Y-%m-%d %H:%M} UTC)"
     )
@@ -337,7 +337,7 @@ def _export_fundamentals(options: argparse.Namespace) -> int:
     }
     write_csv(table, options.out, export_provenance(data, FUNDAMENTALS, **details))
     for warning in data.warnings:
-        print(f"aisector: warning: {redact(warning)}", file=sys.stderr)
+        _warn(warning)
     print(
         f"wrote {options.out} ({len(table)} rows, {data.label}, as of {data.as_of:%Y-%m-%d %H:%M} UTC)"
     )
@@ -376,12 +376,11 @@ def run_report(options: argparse.Namespace) -> int:
     if urls and done.created:  # a report already written was announced by the run that wrote it
         outcome = announce_report(Delivery(urls), done.folder, data)
         if not outcome.sent:
-            reason = redact(outcome.detail or "")
-            print(f"aisector: warning: report not announced: {reason}", file=sys.stderr)
+            _warn(f"report not announced: {outcome.detail or ''}")
     for warning in data.warnings:
-        print(f"aisector: warning: {redact(warning)}", file=sys.stderr)
+        _warn(warning)
     if done.png.startswith("skipped") and not options.no_png:
-        print(f"aisector: warning: PNG charts {redact(done.png)}", file=sys.stderr)
+        _warn(f"PNG charts {done.png}")
     as_of = f"as of {data.as_of:%Y-%m-%d %H:%M} UTC"
     if done.created:
         print(f"wrote {done.folder} ({data.label}, {as_of})")
@@ -407,13 +406,13 @@ def run_alert(options: argparse.Namespace) -> int:
             options.dashboard_url,
         )
     for warning in data.warnings:
-        print(f"aisector: warning: {redact(warning)}", file=sys.stderr)
+        _warn(warning)
     for note in done.notes:
         print(f"aisector: note: {redact(note)}", file=sys.stderr)
     for alert in done.alerts:
         print(alert.line())
     for warning in done.warnings:
-        print(f"aisector: warning: {redact(warning)}", file=sys.stderr)
+        _warn(warning)
     if not done.alerts:
         as_of = options.as_of if options.as_of is not None else data.as_of
         print(
@@ -429,7 +428,7 @@ def _report_alerts(as_of: pd.Timestamp, store: str | None) -> tuple[str, ...]:
     try:
         return stored_alert_lines(as_of, store)
     except StoreError as error:
-        print(f"aisector: warning: recent alerts left out: {redact(str(error))}", file=sys.stderr)
+        _warn(f"recent alerts left out: {error}")
         return ()
 
 
@@ -443,7 +442,7 @@ def _report_fundamentals(
     try:
         return load_first_fundamentals(activity_candidates(data.source), book, store=store)
     except SourceError as error:
-        print(f"aisector: warning: fundamentals left out: {redact(str(error))}", file=sys.stderr)
+        _warn(f"fundamentals left out: {error}")
         return None
 
 
@@ -481,7 +480,7 @@ def run_collect(options: argparse.Namespace) -> int:
         print(redact(f"{done.line_of_lease()}; nothing collected"))
         return 0
     for warning in done.warnings():
-        print(f"aisector: warning: {redact(warning)}", file=sys.stderr)
+        _warn(warning)
     print(redact(done.done.line()))
     if done.activity is not None:
         print(redact(done.activity.line()))
@@ -523,8 +522,9 @@ def _say(line: str) -> None:
     print(redact(line), flush=True)
 
 
-def _warn(line: str) -> None:
-    print(f"aisector: warning: {redact(line)}", file=sys.stderr, flush=True)
+def _warn(text: str) -> None:
+    """One warning line on stderr, keys masked, even when a library's message spans several."""
+    print(f"aisector: warning: {redact(_one_line(text))}", file=sys.stderr, flush=True)
 
 
 def run_suggest(options: argparse.Namespace) -> int:
@@ -665,6 +665,9 @@ def _fraction(text: str) -> float:
 
 def _fail(message: str, code: int) -> int:
     """One line on stderr, even when a library's message spans several."""
-    line = " ".join(part.strip() for part in message.splitlines() if part.strip())
-    print(f"aisector: error: {redact(line)}", file=sys.stderr)
+    print(f"aisector: error: {redact(_one_line(message))}", file=sys.stderr)
     return code
+
+
+def _one_line(text: str) -> str:
+    return " ".join(part.strip() for part in text.splitlines() if part.strip())

@@ -26,6 +26,11 @@ class Setting:
     secret: bool = False
     urls: bool = False  # a secret holding space-separated URLs: each and its token parts masked
 
+    def masked(self, value: str) -> list[str]:
+        """What of the setting's ``value`` is masked: the value, and for URLs their token parts."""
+        parts = [part for url in value.split() for part in url_secrets(url)] if self.urls else []
+        return [value, *parts]
+
 
 SETTINGS: tuple[Setting, ...] = (
     Setting("COINGECKO_DEMO_API_KEY", None, "CoinGecko Demo API key (never printed).", secret=True),
@@ -68,7 +73,11 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "DEFILLAMA_API_URL",
         None,
-        "DefiLlama base URL, for protocol fees, revenue and volume (keyless); unset: https://api.llama.fi.",
+        "DefiLlama base URL, for protocol fees, revenue and volume; unset: https://api.llama.fi "
+        "(keyless). A Pro URL carries its key in the path, `https://pro-api.llama.fi/KEY/api` "
+        "(never printed).",
+        secret=True,
+        urls=True,
     ),
     Setting(
         "DUNE_API_URL",
@@ -114,7 +123,8 @@ def read_setting(
     if not value and secrets is not None:
         value = str(secrets.get(env) or "").strip()
     if value and setting.secret:
-        remember_secret(value)
+        for secret in setting.masked(value):
+            remember_secret(secret)
     return value or setting.default
 
 
@@ -150,9 +160,7 @@ def secret_values(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
     for setting in (s for s in SETTINGS if s.secret):
         value = read_setting(setting.env, environ)
         if value:
-            values.append(value)
-            if setting.urls:
-                values += [part for url in value.split() for part in url_secrets(url)]
+            values += setting.masked(value)
     found = dict.fromkeys([*values, *_REMEMBERED])
     return tuple(sorted(found, key=len, reverse=True))
 

@@ -44,7 +44,7 @@ LIVE_ORDER = (Dune.name, DefiLlama.name)  # who serves a (protocol, metric) both
 LABELS = {s.name: s.label for s in (DefiLlama, Dune, OfflineActivity)}
 
 
-class LiveActivity:
+class LiveActivity(FundamentalsSource):
     """DefiLlama and Dune together: each protocol's series from the source ``LIVE_ORDER``
     prefers; a source that cannot serve leaves a note (``notes``) while the other serves."""
 
@@ -60,7 +60,7 @@ class LiveActivity:
         except Unauthorized as error:  # no key: DefiLlama alone, said when a query is configured
             self.dune_missing = str(error)
         self.notes: list[str] = []
-        self.unserved: dict[str, str] = {}
+        self.unserved: dict[str, str] = {}  # protocol -> why a source served none of it
         self.labels: dict[str, str] = {}
 
     @property
@@ -72,35 +72,34 @@ class LiveActivity:
         seconds, not the retries of every request."""
         self.defillama.probe(protocols)
 
-    def protocol_activity(
-        self,
-        protocols: Sequence[TrackedProtocol],
-        start: pd.Timestamp | None = None,
-        end: pd.Timestamp | None = None,
-    ) -> pd.DataFrame:
-        """Both sources' rows, one source per series; ``SourceError`` when neither served."""
+    def protocol_activity(self, protocols: Sequence[TrackedProtocol]) -> pd.DataFrame:
+        """Both sources' rows, one source per series; ``SourceError`` saying why when neither
+        served. A source's bad configuration (a Dune column) is a note while the other serves."""
         frames, failures = [], []
         if self.dune is None and any(p.dune for p in protocols):
             failures.append(f"dune unavailable: {self.dune_missing}")
         for source in (s for s in (self.dune, self.defillama) if s is not None):
             try:
-                frame = source.protocol_activity(protocols, start, end)
-            except SourceError as error:
+                frame = source.protocol_activity(protocols)
+            except (SourceError, ConfigError) as error:
                 failures.append(f"{source.name} unavailable: {error}")
                 continue
-            self.unserved.update(source.unserved)
+            for key, why in source.unserved.items():
+                held = self.unserved.get(key)
+                self.unserved[key] = why if held in (None, why) else f"{held}; {why}"
             if not frame.empty:
                 frames.append(frame)
                 self.labels[source.name] = source.label
         if not frames:
+            reasons = [*failures, *self.unserved.values()]
             raise SourceError(
-                "; ".join(failures) or "no protocol names a DefiLlama slug or Dune query"
+                "; ".join(reasons) or "no protocol names a DefiLlama slug or Dune query"
             )
         self.notes += failures
         return prefer_sources(pd.concat(frames, ignore_index=True), LIVE_ORDER)
 
 
-class StoredActivity:
+class StoredActivity(FundamentalsSource):
     """Protocol activity from the history store at ``url``: the live sources' rows when it holds
     any (one source per series), else the offline simulation's, never the two mixed."""
 
@@ -223,24 +222,22 @@ def _load(
     probe_first: bool = False,
 ) -> FundamentalsData:
     source = open_fundamentals_source(spec, secrets, store)
-    probe = getattr(source, "probe", None)  # live sources answer quickly; files have nothing to ask
-    if probe_first and probe is not None:
-        probe(book.protocols)
+    if probe_first:
+        source.probe(book.protocols)
     frame = source.protocol_activity(book.protocols)
     if frame.empty:
         raise SourceError(f"{source.label} has no activity for the protocols in {book.origin}")
-    notes += tuple(getattr(source, "notes", ()))
-    notes += _missing_notes(book, frame, getattr(source, "unserved", {}))
-    labels = getattr(source, "labels", None) or {source.name: source.label}
+    notes += tuple(source.notes)
+    notes += _missing_notes(book, frame, source.unserved)
+    labels = dict(source.labels) or {source.name: source.label}
     return FundamentalsData(frame, source.name, source.label, source.live, notes, labels)
 
 
 def _missing_notes(
     book: SectorBook, frame: pd.DataFrame, unserved: Mapping[str, str]
 ) -> tuple[str, ...]:
-    """The warning naming the protocols without rows, then why upstream served none of some."""
+    """The warning naming the protocols without rows, then why a source served none of some,
+    each (one another source served too: a Dune query not found beside DefiLlama's rows)."""
     missing = [p.key for p in book.protocols if p.key not in set(frame[PROTOCOL])]
-    if not missing:
-        return ()
-    reasons = tuple(unserved[key] for key in missing if key in unserved)
-    return (f"{NO_ACTIVITY} {len(missing)} protocol(s): {', '.join(missing)}", *reasons)
+    said = (f"{NO_ACTIVITY} {len(missing)} protocol(s): {', '.join(missing)}",) if missing else ()
+    return (*said, *unserved.values())
