@@ -164,19 +164,16 @@ def collectable(source: MarketSource) -> CollectableSource:
 
 def clip_to_range(
     frame: pd.DataFrame,
-    keys: Sequence[str],
+    coins: Sequence[str],
     start: pd.Timestamp | None,
     end: pd.Timestamp | None,
-    key: str = COIN_ID,
-    time: str = TIMESTAMP,
 ) -> pd.DataFrame:
-    """Rows of ``frame`` whose ``key`` column is one of ``keys`` (coins, or protocols for
-    activity) and whose ``time`` is within [start, end]; shared by file-like sources."""
-    keep = frame[key].isin(list(keys))
+    """Rows of ``coins`` with timestamps in [start, end]; shared by file-like sources."""
+    keep = frame[COIN_ID].isin(list(coins))
     if start is not None:
-        keep &= frame[time] >= start
+        keep &= frame[TIMESTAMP] >= start
     if end is not None:
-        keep &= frame[time] <= end
+        keep &= frame[TIMESTAMP] <= end
     return frame[keep].reset_index(drop=True)
 
 

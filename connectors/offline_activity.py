@@ -42,7 +42,7 @@ from aisector.core.schema import (
     validate_fundamentals_frame,
 )
 from aisector.core.sectors import TrackedProtocol
-from connectors.base import FundamentalsSource, clip_to_range
+from connectors.base import FundamentalsSource
 from connectors.offline import SOURCE_NAME, STORY_END, STORY_START
 
 FIRST_DAY = STORY_START
@@ -162,7 +162,8 @@ class OfflineActivity(FundamentalsSource):
     def protocol_activity(self, protocols: Sequence[TrackedProtocol]) -> pd.DataFrame:
         """Validated rows for ``protocols``; others are absent."""
         keys = [p.key for p in protocols]
-        return clip_to_range(simulated_activity(), keys, None, None, key=PROTOCOL, time=DATE)
+        activity = simulated_activity()
+        return activity[activity[PROTOCOL].isin(keys)].reset_index(drop=True)
 
 
 @functools.cache

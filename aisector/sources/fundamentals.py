@@ -21,7 +21,6 @@ import pandas as pd
 from aisector.analytics.fundamentals import FundamentalsData, prefer_sources
 from aisector.core.errors import ConfigError, SourceError, Unauthorized
 from aisector.core.schema import (
-    DATE,
     PROTOCOL,
     empty_fundamentals_frame,
     validate_fundamentals_frame,
@@ -29,7 +28,7 @@ from aisector.core.schema import (
 from aisector.core.sectors import SectorBook, TrackedProtocol
 from aisector.sources.fallback import first_that_serves
 from aisector.sources.registry import Secrets
-from connectors.base import FundamentalsSource, clip_to_range
+from connectors.base import FundamentalsSource
 from connectors.defillama import DefiLlama
 from connectors.dune import Dune
 from connectors.offline_activity import OfflineActivity
@@ -111,13 +110,8 @@ class StoredActivity(FundamentalsSource):
         self.label = "history store"
         self.labels: dict[str, str] = {}
 
-    def protocol_activity(
-        self,
-        protocols: Sequence[TrackedProtocol],
-        start: pd.Timestamp | None = None,
-        end: pd.Timestamp | None = None,
-    ) -> pd.DataFrame:
-        """The stored rows of ``protocols`` with dates in [start, end]."""
+    def protocol_activity(self, protocols: Sequence[TrackedProtocol]) -> pd.DataFrame:
+        """The stored rows of ``protocols``."""
         from aisector.store import open_existing  # imported on use: SQLAlchemy is slow to load
         from aisector.store.location import describe
 
@@ -142,7 +136,7 @@ class StoredActivity(FundamentalsSource):
         names = [s for s in served if s in set(frame["data_source"].astype(str))]
         self.labels = {s: f"{LABELS.get(s, s)}, from the history store" for s in names}
         self.label = f"history store ({', '.join(LABELS.get(s, s) for s in names) or 'empty'})"
-        return clip_to_range(frame, keys, start, end, key=PROTOCOL, time=DATE)
+        return frame
 
 
 # name -> factory taking secrets (Streamlit's, backing up the environment for keys) and the
