@@ -199,6 +199,7 @@ coins = ["uniswap"]
             "unknown source 'coingecko' for protocol activity; known: auto, defillama, dune, live, offline, store",
         ),
         (["--max-weight", "0.25"], "--max-weight applies to the index exports, not fundamentals"),
+        (["--shares-of", "all"], "--shares-of applies to the market exports, not fundamentals"),
         (["--basis", "price"], "--basis applies to the rotation export only, not fundamentals"),
         (["--as-of", "2024-12-01T12:00Z"], "before the first whole day of protocol activity"),
     ],

@@ -135,7 +135,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="rotation only: RS-ratio and RS-momentum on price (default; sector index vs the "
         "benchmark) or on volume-share (sector share of the tracked volume)",
     )
-    _shares_of_option(export)
+    _shares_of_option(export, default=None)  # None: unset, which fundamentals must see
     _common_options(export, EXPORT_SOURCE_HELP)
     export.set_defaults(run=run_export)
     gather = commands.add_parser("collect", help="store a snapshot and missing history")
@@ -253,11 +253,11 @@ def _report_command(commands: argparse._SubParsersAction) -> None:
     report.set_defaults(run=run_report)
 
 
-def _shares_of_option(command: argparse.ArgumentParser) -> None:
+def _shares_of_option(command: argparse.ArgumentParser, default: str | None = ALL_SECTORS) -> None:
     command.add_argument(
         "--shares-of",
         choices=SHARE_UNIVERSES,
-        default=ALL_SECTORS,
+        default=default,
         help="what volume and market-cap shares are of: all tracked sectors (default) or the "
         'rotation universe (every sector but those with role = "benchmark", e.g. Majors)',
     )
@@ -289,18 +289,17 @@ def run_export(options: argparse.Namespace) -> int:
         return _export_fundamentals(options)
     window_length(options.window)
     basis = _rs_basis(options.what, options.basis)
+    shares_of = options.shares_of or ALL_SECTORS
     book = load_sectors(options.sectors)
     data = load_market(options.source, book, store=options.store)
     _check_as_of(options.as_of, data.panel.timestamps[0])
-    views = build_views(
-        data, book, options.window, options.as_of, options.max_weight, options.shares_of
-    )
+    views = build_views(data, book, options.window, options.as_of, options.max_weight, shares_of)
     table = views.table(options.what) if basis is None else views.rotation_on(basis)
     details = {
         "window": options.window,
         "sectors_file": book.origin,
         "max_weight": options.max_weight,
-        "shares_of": options.shares_of,
+        "shares_of": shares_of,
         **({} if basis is None else {"rs_basis": basis}),
     }
     write_csv(table, options.out, export_provenance(data, options.what, **details))
@@ -318,6 +317,8 @@ def _export_fundamentals(options: argparse.Namespace) -> int:
     _rs_basis(options.what, options.basis)
     if options.max_weight is not None:
         raise ConfigError(f"--max-weight applies to the index exports, not {FUNDAMENTALS}")
+    if options.shares_of is not None:
+        raise ConfigError(f"--shares-of applies to the market exports, not {FUNDAMENTALS}")
     book = load_sectors(options.sectors)
     data = load_fundamentals(options.source, book, store=options.store)
     # a live source's current UTC day is still running: its partial value is no day's figure
